@@ -14,7 +14,8 @@
  * source: the instance whose module has source_ops (NULL: none; the API
  * then answers 503 for writes). store: an instance whose module has
  * store_ops, or NULL for the built-in state file `subscriptions.json` in
- * state_dir (created if missing). WSGW_OK or WSGW_ERR with err filled.
+ * state_dir (created if missing). state_dir NULL means `wsgw -t`: check
+ * only, touch no file. WSGW_OK or WSGW_ERR with err filled.
  */
 int registry_init(struct wsgw_instance *source, struct wsgw_instance *store,
                   const char *state_dir, struct wsgw_err *err);
