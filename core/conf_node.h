@@ -1,0 +1,35 @@
+/*
+ * conf_node.h — the layout of a configuration node, shared by the loader
+ * (conf_tree.c) and the option checker (conf_opts.c) only. Everyone else
+ * uses the accessors of wsgw/conf.h and conf_tree.h.
+ */
+#ifndef WSGW_CONF_NODE_H
+#define WSGW_CONF_NODE_H
+
+#include <wsgw/conf.h>
+
+struct wsgw_conf_node {
+    enum wsgw_conf_kind kind;
+    const char *file; /* the root's file_owned                       */
+    char *file_owned; /* the root only                                 */
+    int line, col;    /* 1-based                                       */
+
+    /* scalars */
+    char *text;       /* after interpolation, NUL-terminated; owned    */
+    char *raw;        /* source text when interpolated, else NULL      */
+    int interpolated; /* a ${...} was expanded                         */
+    int null;         /* an empty plain scalar ("key:" with no value)  */
+
+    /* maps and sequences: n entries; keys[] only for maps */
+    size_t n, cap;
+    struct wsgw_conf_node **keys; /* scalar nodes, not interpolated    */
+    struct wsgw_conf_node **vals;
+};
+
+/* Fill err with "FMT..." (no location); returns WSGW_ERR. */
+int conf_err(struct wsgw_err *err, const char *fmt, ...) WSGW_PRINTF(2, 3);
+
+/* "a map", "a list", or "a value" for scalars: what a node is, in words. */
+const char *conf_kind_words(const struct wsgw_conf_node *n);
+
+#endif
