@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "conf_node.h"
 #include "conf_tree.h"
 #include "daemon.h"
 #include "daemon_conf.h"
@@ -140,17 +141,17 @@ static int apply_entry(struct entry *e, struct wsgw_instance *in,
     const struct wsgw_option *mod_t = in->mod->options;
     for (size_t i = 0; i < wsgw_conf_len(e->node); i++) {
         const char *key;
-        const struct wsgw_conf_node *v = wsgw_conf_at(e->node, i, &key);
+        wsgw_conf_at(e->node, i, &key);
         if (in_table(core_t, key) || in_table(mod_t, key))
             continue;
         char allowed[1024];
         list_allowed(core_t, mod_t, allowed, sizeof(allowed));
-        (void)v;
         return wsgw_err_set(err, NULL,
                             "%s: unknown option '%s' for %s '%s' (module "
                             "%s); allowed: %s",
-                            wsgw_conf_where(e->node), key, kind_names[e->kind],
-                            e->name, in->mod->name, allowed);
+                            wsgw_conf_where(e->node->keys[i]), key,
+                            kind_names[e->kind], e->name, in->mod->name,
+                            allowed);
     }
     const char **mod_names = table_names(mod_t);
     const char **core_names = table_names(core_t);
