@@ -215,16 +215,18 @@ static struct wsgw_instance *build_instance(struct entry *e,
         return NULL;
     }
     if (!(lm->mod->provides & kind_needs[e->kind])) {
+        char what[64] = "";
+        static const char *const bits[] = {"source", "sink", "store",
+                                           "service"};
+        for (int b = 0; b < 4; b++)
+            if (lm->mod->provides & (1u << b))
+                snprintf(what + strlen(what), sizeof(what) - strlen(what),
+                         "%s%s", what[0] ? ", " : "", bits[b]);
         wsgw_err_set(err, NULL,
                      "%s: module '%s' cannot be used as a %s (it provides: "
-                     "%s%s%s%s)",
+                     "%s)",
                      wsgw_conf_where(wsgw_conf_get(e->node, "module")),
-                     lm->mod->name, kind_names[e->kind],
-                     lm->mod->provides & WSGW_PROVIDES_SOURCE ? "source " : "",
-                     lm->mod->provides & WSGW_PROVIDES_SINK ? "sink " : "",
-                     lm->mod->provides & WSGW_PROVIDES_STORE ? "store " : "",
-                     lm->mod->provides & WSGW_PROVIDES_SERVICE ? "service"
-                                                               : "");
+                     lm->mod->name, kind_names[e->kind], what);
         return NULL;
     }
     struct wsgw_instance *in = calloc(1, sizeof(*in));

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,12 +221,17 @@ static int parse_entries(struct daemon_conf *dc, struct wsgw_err *err)
             }
             const struct entry *dup = find_entry(dc, e->name);
             dc->n_entries++;
-            if (dup)
+            if (dup) {
+                /* wsgw_conf_where() reuses one buffer: copy the first. */
+                char first[256];
+                snprintf(first, sizeof(first), "%s",
+                         wsgw_conf_where(wsgw_conf_get(dup->node, "name")));
                 return wsgw_err_set(
                     err, NULL,
                     "%s: duplicate instance name '%s' (first used at %s)",
                     wsgw_conf_where(wsgw_conf_get(item, "name")), e->name,
-                    wsgw_conf_where(wsgw_conf_get(dup->node, "name")));
+                    first);
+            }
         }
     }
     return WSGW_OK;
