@@ -29,7 +29,7 @@ struct wsgw_conf_node {
 /* Fill err with "FMT..." (no location); returns WSGW_ERR. */
 int conf_err(struct wsgw_err *err, const char *fmt, ...) WSGW_PRINTF(2, 3);
 
-/* "a map", "a list", or "a value" for scalars: what a node is, in words. */
+/* "a map", "a list" or "a single value": what a node is, in words. */
 const char *conf_kind_words(const struct wsgw_conf_node *n);
 
 #endif

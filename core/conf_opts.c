@@ -172,18 +172,19 @@ static int parse_duration(const char *s, int64_t *out, struct wsgw_err *err)
     do {
         const struct unit *u;
         uint64_t v;
-        int rc = parse_digits(&s, INT64_MAX, &v);
+        int rc = parse_digits(&s, INT64_MAX, &v), space;
 
         if (rc == -2)
             return conf_err(err, PHRASE_DURATION " (this one is too long)");
         if (rc == -1)
             return conf_err(err, PHRASE_DURATION);
+        space = *s == ' ';
         while (*s == ' ')
             s++;
         u = parse_unit(&s, duration_units, 0);
         if (u == NULL) {
             /* Only a lone bare number means seconds: "1h30" is a typo. */
-            if (*s != '\0' || parts > 0)
+            if (*s != '\0' || parts > 0 || space)
                 return conf_err(err, PHRASE_DURATION);
             u = &duration_units[1];
         }
@@ -191,8 +192,13 @@ static int parse_duration(const char *s, int64_t *out, struct wsgw_err *err)
             return conf_err(err, PHRASE_DURATION " (this one is too long)");
         total += (int64_t)v * u->mult;
         parts++;
-        while (*s == ' ')
-            s++;
+        if (*s == ' ') {
+            /* A space may only separate parts: "1m 30s", not "20s ". */
+            while (*s == ' ')
+                s++;
+            if (!isdigit((unsigned char)*s))
+                return conf_err(err, PHRASE_DURATION);
+        }
     } while (*s != '\0');
     *out = total;
     return WSGW_OK;
@@ -209,8 +215,12 @@ static int parse_size(const char *s, int64_t *out, struct wsgw_err *err)
         return conf_err(err, PHRASE_SIZE " (this one is too large)");
     if (rc == -1)
         return conf_err(err, PHRASE_SIZE);
-    while (*s == ' ')
-        s++;
+    if (*s == ' ') {
+        while (*s == ' ')
+            s++;
+        if (*s == '\0') /* "64 " */
+            return conf_err(err, PHRASE_SIZE);
+    }
     if (*s != '\0') {
         u = parse_unit(&s, size_units, 1);
         if (u == NULL || *s != '\0')
@@ -268,7 +278,7 @@ int wsgw_conf_parse_scalar(enum wsgw_opt_type type, const char *text,
         return conf_err(err, "this option type needs its table row: use "
                              "wsgw_conf_apply()");
     }
-    if (rc == WSGW_OK && out != NULL)
+    if (rc == WSGW_OK && out != NULL && type != WSGW_OPT_STR)
         *out = v;
     return rc;
 }

@@ -52,7 +52,7 @@ const char *conf_kind_words(const struct wsgw_conf_node *n)
     case WSGW_CONF_SEQ:
         return "a list";
     default:
-        return "a value";
+        return "a single value";
     }
 }
 
@@ -108,8 +108,8 @@ static int syntax_error(struct loader *ld)
     default:
         if (p->context != NULL)
             return fail_at(ld, p->problem_mark.line, p->problem_mark.column,
-                           "YAML syntax error: %s (%s started at %zu:%zu)",
-                           problem, p->context, p->context_mark.line + 1,
+                           "YAML syntax error: %s (%s at %zu:%zu)", problem,
+                           p->context, p->context_mark.line + 1,
                            p->context_mark.column + 1);
         return fail_at(ld, p->problem_mark.line, p->problem_mark.column,
                        "YAML syntax error: %s", problem);
