@@ -47,20 +47,22 @@ static int file_exists(const char *path)
 static int try_dir(const char *dir, size_t dlen, const char *name, char *out,
                    char *tried, size_t tried_size)
 {
-    static const char *const layouts[] = {"%.*s/%s.so", "%.*s/%s/%s.so",
-                                          "%.*s/%s/.libs/%s.so"};
-    for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
-        int n = snprintf(out, PATH_MAX, layouts[i], (int)dlen, dir, name, name);
+    /* D/NAME.so, D/NAME/NAME.so, D/NAME/.libs/NAME.so, D/.libs/NAME.so */
+    static const char *const subdir[] = {"", "%s/", "%s/.libs/", ".libs/"};
+    for (size_t i = 0; i < sizeof(subdir) / sizeof(subdir[0]); i++) {
+        char sub[300];
+        snprintf(sub, sizeof(sub), "%s%s", strchr(subdir[i], '%') ? name : "",
+                 strchr(subdir[i], '%') ? subdir[i] + 2 : subdir[i]);
+        int n =
+            snprintf(out, PATH_MAX, "%.*s/%s%s.so", (int)dlen, dir, sub, name);
         if (n < 0 || n >= PATH_MAX)
             continue;
         if (file_exists(out))
             return 1;
-        if (i == 0) {
-            size_t used = strlen(tried);
-            snprintf(tried + used, tried_size - used, "%s%.*s",
-                     used ? ", " : "", (int)dlen, dir);
-        }
     }
+    size_t used = strlen(tried);
+    snprintf(tried + used, tried_size - used, "%s%.*s", used ? ", " : "",
+             (int)dlen, dir);
     return 0;
 }
 
@@ -108,18 +110,19 @@ static int valid_name(const char *name)
 int loader_check_descriptor(const struct wsgw_module *m, const char *name,
                             const char *path, struct wsgw_err *err)
 {
-    if (m->abi_major != WSGW_ABI_MAJOR || m->abi_minor > WSGW_ABI_MINOR)
+    if (m->abi.major != WSGW_ABI_MAJOR || m->abi.minor > WSGW_ABI_MINOR)
         return wsgw_err_set(err, NULL,
                             "module '%s' (%s) was built for module ABI %u.%u; "
                             "this wsgw provides %d.%d: rebuild it against "
                             "this wsgw's headers",
-                            name, path, m->abi_major, m->abi_minor,
+                            name, path, m->abi.major, m->abi.minor,
                             WSGW_ABI_MAJOR, WSGW_ABI_MINOR);
-    if (m->size < offsetof(struct wsgw_module, reserved))
+    if (m->abi.size < offsetof(struct wsgw_module, reserved))
         return wsgw_err_set(err, NULL,
                             "module '%s' (%s): descriptor is %u bytes, too "
                             "small for ABI %u.%u: the module is corrupt",
-                            name, path, m->size, m->abi_major, m->abi_minor);
+                            name, path, m->abi.size, m->abi.major,
+                            m->abi.minor);
     if (!m->name || !m->create || !m->destroy)
         return wsgw_err_set(err, NULL,
                             "module '%s' (%s): descriptor lacks a name, "

@@ -208,7 +208,7 @@ static const struct wsgw_option file_options[] = {
 };
 
 const struct wsgw_module wsgw_module = {
-    WSGW_MODULE_HEADER,
+    .abi = WSGW_MODULE_ABI,
     .name = "file",
     .version = "1.0.0",
     .description = "JSON lines to a file or stdout",

@@ -73,7 +73,7 @@ static const struct wsgw_option my_options[] = {
 };
 
 const struct wsgw_module wsgw_module = {
-    WSGW_MODULE_HEADER,
+    .abi = WSGW_MODULE_ABI,
     .name = "my_sink",
     .version = "0.0.1",
     .description = "out-of-tree example sink",

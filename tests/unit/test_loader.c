@@ -98,9 +98,8 @@ static void checks_descriptor_rules(void **state)
 {
     (void)state;
     struct wsgw_err err = {0};
-    struct wsgw_module m = {WSGW_MODULE_HEADER, .name = "x"};
-    assert_int_equal(loader_check_descriptor(&m, "x", "x.so", &err),
-                     WSGW_ERR);
+    struct wsgw_module m = {.abi = WSGW_MODULE_ABI, .name = "x"};
+    assert_int_equal(loader_check_descriptor(&m, "x", "x.so", &err), WSGW_ERR);
     assert_non_null(strstr(err.msg, "lacks a name, create or destroy"));
 }
 

@@ -62,10 +62,21 @@ extern "C" {
 /* The one symbol a module exports. */
 #define WSGW_MODULE_SYMBOL "wsgw_module"
 
-/* Opens every descriptor initializer: the version fields, checked first. */
-#define WSGW_MODULE_HEADER                                                     \
-    .abi_major = WSGW_ABI_MAJOR, .abi_minor = WSGW_ABI_MINOR,                  \
-    .size = sizeof(struct wsgw_module)
+/* The version fields of a descriptor, first in it and checked first. */
+struct wsgw_abi {
+    uint32_t major; /* WSGW_ABI_MAJOR the module was built with */
+    uint32_t minor; /* WSGW_ABI_MINOR the module was built with */
+    uint32_t size;  /* sizeof(struct wsgw_module) it was built with */
+};
+
+/* Every descriptor initializer has `.abi = WSGW_MODULE_ABI,`. */
+#define WSGW_MODULE_ABI                                                        \
+    {                                                                          \
+        WSGW_ABI_MAJOR, WSGW_ABI_MINOR, sizeof(struct wsgw_module)             \
+    }
+/* Shorthand for `.abi = WSGW_MODULE_ABI` (prefer the explicit form: code
+ * formatters align it better). */
+#define WSGW_MODULE_HEADER .abi = WSGW_MODULE_ABI
 
 /* What a module provides (struct wsgw_module.provides). */
 enum wsgw_provides {
@@ -102,10 +113,8 @@ struct wsgw_source_ops; /* wsgw/subs.h */
 struct wsgw_store_ops;  /* wsgw/subs.h */
 
 struct wsgw_module {
-    /* Checked before anything else: fill with WSGW_MODULE_HEADER. */
-    uint32_t abi_major;
-    uint32_t abi_minor;
-    uint32_t size;
+    /* Checked before anything else: `.abi = WSGW_MODULE_ABI`. */
+    struct wsgw_abi abi;
 
     const char *name;        /* must equal the file name without ".so"  */
     const char *version;     /* the module's own version, for -V/status */

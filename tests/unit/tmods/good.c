@@ -17,7 +17,7 @@ static void good_destroy(void *ctx)
 }
 
 const struct wsgw_module wsgw_module = {
-    WSGW_MODULE_HEADER,
+    .abi = WSGW_MODULE_ABI,
     .name = "good",
     .version = "1.2.3",
     .provides = WSGW_PROVIDES_SERVICE,

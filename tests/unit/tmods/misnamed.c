@@ -17,7 +17,7 @@ static void mn_destroy(void *ctx)
 }
 
 const struct wsgw_module wsgw_module = {
-    WSGW_MODULE_HEADER,
+    .abi = WSGW_MODULE_ABI,
     .name = "somebody_else",
     .provides = WSGW_PROVIDES_SERVICE,
     .create = mn_create,

@@ -17,9 +17,7 @@ static void nm_destroy(void *ctx)
 }
 
 const struct wsgw_module wsgw_module = {
-    .abi_major = WSGW_ABI_MAJOR,
-    .abi_minor = WSGW_ABI_MINOR + 1,
-    .size = sizeof(struct wsgw_module),
+    .abi = {WSGW_ABI_MAJOR, WSGW_ABI_MINOR + 1, sizeof(struct wsgw_module)},
     .name = "newer_minor",
     .provides = WSGW_PROVIDES_SERVICE,
     .create = nm_create,

@@ -17,9 +17,7 @@ static void wa_destroy(void *ctx)
 }
 
 const struct wsgw_module wsgw_module = {
-    .abi_major = WSGW_ABI_MAJOR + 8,
-    .abi_minor = 0,
-    .size = sizeof(struct wsgw_module),
+    .abi = {WSGW_ABI_MAJOR + 8, 0, sizeof(struct wsgw_module)},
     .name = "wrong_abi",
     .provides = WSGW_PROVIDES_SERVICE,
     .create = wa_create,
