@@ -260,7 +260,7 @@ static int rmq_status(void *ctx, json_t *out)
 }
 
 const struct wsgw_module wsgw_module = {
-    WSGW_MODULE_HEADER,
+    .abi = WSGW_MODULE_ABI,
     .name = "rabbitmq",
     .version = "1.0.0",
     .description = "events to durable RabbitMQ queues per class, with "
