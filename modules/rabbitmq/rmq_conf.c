@@ -19,7 +19,6 @@ const char *rmq_overflow_name(int overflow)
 }
 
 #define OFF(f) offsetof(struct rmq_conf, f)
-#define MS_24H (24LL * 3600 * 1000)
 
 const struct wsgw_option rmq_options[] = {
     {"url", WSGW_OPT_STR, "amqp://guest:guest@127.0.0.1:5672/", WSGW_OPT_SECRET,
