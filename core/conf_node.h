@@ -1,7 +1,9 @@
 /*
- * conf_node.h — the layout of a configuration node, shared by the loader
- * (conf_tree.c) and the option checker (conf_opts.c) only. Everyone else
- * uses the accessors of wsgw/conf.h and conf_tree.h.
+ * conf_node.h — the layout of a configuration node: the loader
+ * (conf_tree.c) builds it, the option checker (conf_opts.c) reads it, and
+ * core code that must point at a key (not its value) reads keys[i]
+ * (daemon.c). Modules use the accessors of wsgw/conf.h only. Nodes are
+ * read-only once loaded and owned by the root (conf_free).
  */
 #ifndef WSGW_CONF_NODE_H
 #define WSGW_CONF_NODE_H

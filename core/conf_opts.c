@@ -291,7 +291,10 @@ static void quote(const char *s, char *buf, size_t sz)
     size_t o = 0, i;
 
     buf[o++] = '\'';
-    for (i = 0; s[i] != '\0' && i < QUOTE_MAX && o + 8 < sz; i++) {
+    /* Cut only between UTF-8 characters. */
+    for (i = 0; s[i] != '\0' && o + 8 < sz &&
+                (i < QUOTE_MAX || ((unsigned char)s[i] & 0xC0) == 0x80);
+         i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\n') {
             buf[o++] = '\\';

@@ -544,6 +544,16 @@ static void test_error_unknown_key_variants(void **state)
                        "name, module, path, queue_size, flush_interval, "
                        "max_size, fsync, format, tags, token, extra, label; "
                        "did you mean 'queue_size'?");
+    /* Two edits away is still a guess; three is not. */
+    assert_apply_error("s: {path: p, quue_sie: 1}\n",
+                       "t.yaml:1:14: unknown option 'quue_sie'; allowed: "
+                       "name, module, path, queue_size, flush_interval, "
+                       "max_size, fsync, format, tags, token, extra, label; "
+                       "did you mean 'queue_size'?");
+    assert_apply_error("s: {path: p, quu_sie: 1}\n",
+                       "t.yaml:1:14: unknown option 'quu_sie'; allowed: "
+                       "name, module, path, queue_size, flush_interval, "
+                       "max_size, fsync, format, tags, token, extra, label");
     assert_apply_error("s: {PATH: p}\n",
                        "t.yaml:1:5: unknown option 'PATH'; allowed: name, "
                        "module, path, queue_size, flush_interval, max_size, "
@@ -620,6 +630,14 @@ static void test_error_bad_values(void **state)
     assert_apply_error("s: {path: p, fsync: \"\"}\n",
                        "t.yaml:1:21: option 'fsync': expected true or false "
                        "(also yes/no, on/off), got an empty value");
+    /* A long value is cut, between UTF-8 characters. */
+    assert_apply_error("s: {path: p, queue_size: "
+                       "abcdefghijabcdefghijabcdefghijabcdefghij"
+                       "abcdefghijabcdefghijabcééé}\n",
+                       "t.yaml:1:26: option 'queue_size': expected an "
+                       "integer, got '"
+                       "abcdefghijabcdefghijabcdefghijabcdefghij"
+                       "abcdefghijabcdefghijabcé...'");
     assert_apply_error("s: {path: p, queue_size: \"a\\nb\"}\n",
                        "t.yaml:1:26: option 'queue_size': expected an "
                        "integer, got 'a\\nb'");
