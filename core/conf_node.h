@@ -34,4 +34,11 @@ int conf_err(struct wsgw_err *err, const char *fmt, ...) WSGW_PRINTF(2, 3);
 /* "a map", "a list" or "a single value": what a node is, in words. */
 const char *conf_kind_words(const struct wsgw_conf_node *n);
 
+/*
+ * The name in names[0..n) closest to `word` within two edits (insert,
+ * delete, change or swap two letters; case ignored), or NULL: for
+ * "did you mean '...'?" after an unknown key.
+ */
+const char *conf_closest(const char *word, const char *const *names, size_t n);
+
 #endif

@@ -448,9 +448,8 @@ static int edit_distance(const char *a, const char *b)
     return d[la][lb] > 3 ? 3 : d[la][lb];
 }
 
-/* The closest name within edit distance 2, or NULL. */
-static const char *closest(const char *word, const char *const *names,
-                           size_t nnames)
+const char *conf_closest(const char *word, const char *const *names,
+                         size_t nnames)
 {
     const char *best = NULL;
     int bestd = 3;
@@ -573,7 +572,7 @@ static int set_value(const struct wsgw_option *o,
             const char *hint;
             while (o->choices[n] != NULL)
                 n++;
-            hint = closest(v->text, (const char *const *)o->choices, n);
+            hint = conf_closest(v->text, (const char *const *)o->choices, n);
             if (hint != NULL)
                 return conf_err(err, "%s, got %s; did you mean '%s'?", exp, got,
                                 hint);
@@ -733,7 +732,7 @@ static int unknown_key(const struct wsgw_conf_node *key,
     quote(key->text, q, sizeof(q));
     snprintf(head, sizeof(head), "%s: unknown option %s", wsgw_conf_where(key),
              q);
-    hint = closest(key->text, names, n);
+    hint = conf_closest(key->text, names, n);
     tail[0] = '\0';
     if (hint != NULL)
         snprintf(tail, sizeof(tail), "; did you mean '%.100s'?", hint);
