@@ -852,3 +852,8 @@ done:
     free(stored);
     return rc;
 }
+
+void wsgw_conf_release(const struct wsgw_option *opts, void *out)
+{
+    conf_release(opts, out);
+}

@@ -146,12 +146,21 @@ static int apply_entry(struct entry *e, struct wsgw_instance *in,
             continue;
         char allowed[1024];
         list_allowed(core_t, mod_t, allowed, sizeof(allowed));
+        const char *names[128];
+        size_t n = 0;
+        const struct wsgw_option *tables[] = {core_t, mod_t};
+        for (int t = 0; t < 2; t++)
+            for (const struct wsgw_option *o = tables[t]; o && o->name; o++)
+                if (n < sizeof(names) / sizeof(names[0]))
+                    names[n++] = o->name;
+        const char *hint = conf_closest(key, names, n);
         return wsgw_err_set(err, NULL,
                             "%s: unknown option '%s' for %s '%s' (module "
-                            "%s); allowed: %s",
+                            "%s); allowed: %s%s%s%s",
                             wsgw_conf_where(e->node->keys[i]), key,
                             kind_names[e->kind], e->name, in->mod->name,
-                            allowed);
+                            allowed, hint ? "; did you mean '" : "",
+                            hint ? hint : "", hint ? "'?" : "");
     }
     const char **mod_names = table_names(mod_t);
     const char **core_names = table_names(core_t);

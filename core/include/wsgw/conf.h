@@ -95,6 +95,13 @@ int wsgw_conf_apply(const struct wsgw_conf_node *n,
                     void *out, struct wsgw_err *err);
 
 /*
+ * Free the strings and string lists that wsgw_conf_apply() stored in
+ * `out` for table `opts` (for nested tables a module applied itself; the
+ * core releases instance option structs on its own). Fields are reset.
+ */
+void wsgw_conf_release(const struct wsgw_option *opts, void *out);
+
+/*
  * Parse one scalar as an option of this type into *out (int64_t for
  * INT/DURATION/SIZE, int for BOOL). WSGW_OK or WSGW_ERR with a short
  * phrase in err ("expected a duration such as 20s or 500ms").
