@@ -129,7 +129,7 @@ static int migrate_sync(struct pg_sink *s, PGconn *pg, struct wsgw_err *err)
                  : wsgw_err_set(err, NULL, "out of memory");
         free(sql);
         if (rc == WSGW_OK)
-            wsgw_info(s->in, "applied migration %s", what);
+            wsgw_info(s->in, "applied %s", what);
     }
     free(applied);
     free(pending);
