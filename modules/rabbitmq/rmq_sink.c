@@ -158,7 +158,14 @@ static void connect_failed(struct rmq_sink *s)
 {
     rmq_sink_set_error(s, s->why);
     int64_t d = schedule_retry(s);
-    if (strstr(s->why, "PRECONDITION_FAILED"))
+    if (strstr(s->why, "inequivalent arg"))
+        wsgw_error(s->in,
+                   "%s; the queue exists with other arguments: delete it or "
+                   "set message_ttl, max_length, max_length_bytes and "
+                   "overflow to match; events are kept (within the sink "
+                   "queue limits) and the declaration is retried in %lld ms",
+                   s->why, (long long)d);
+    else if (strstr(s->why, "PRECONDITION_FAILED"))
         wsgw_error(s->in,
                    "%s; events are kept (within the sink queue limits) and "
                    "the declaration is retried in %lld ms",
