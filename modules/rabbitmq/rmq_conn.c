@@ -1,7 +1,6 @@
 /*
  * rmq_conn.c — connecting, logging in and declaring (see rmq_conn.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,13 +151,14 @@ amqp_connection_state_t rmq_connect(const struct rmq_conn_opts *o, char *why,
     amqp_socket_t *sock = new_socket(c, o, why, whylen);
     if (!sock)
         goto fail;
-    errno = 0;
     int st = amqp_socket_open_noblock(sock, u->host, u->port, &tv);
     if (st != AMQP_STATUS_OK) {
-        int e = errno;
-        snprintf(why, whylen, "cannot connect to %s:%d: %s%s%s%s", u->host,
-                 u->port, amqp_error_string2(st), e ? " (" : "",
-                 e ? strerror(e) : "", e ? ")" : "");
+        /* rabbitmq-c folds refused/unreachable into "socket error" and
+         * leaves errno unreliable: say what it means for an operator. */
+        snprintf(why, whylen, "cannot connect to %s:%d: %s", u->host, u->port,
+                 st == AMQP_STATUS_SOCKET_ERROR
+                     ? "connection refused or host unreachable"
+                     : amqp_error_string2(st));
         goto fail;
     }
 
