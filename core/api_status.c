@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "loader.h"
 #include "registry_int.h"
+#include "runtime_internal.h"
 
 #define STR_(x)      #x
 #define STR(x)       STR_(x)
@@ -48,6 +49,34 @@ static json_t *modules_json(void)
     return a;
 }
 
+/* The sink's counters, read from the series its queue keeps (sinkq.c). */
+static void sink_counters(struct wsgw_instance *in, json_t *out)
+{
+    static const char *const names[][2] = {
+        {"received", "wsgw_sink_received_total"},
+        {"delivered", "wsgw_sink_delivered_total"},
+        {"retried", "wsgw_sink_retried_total"},
+        {"failed", "wsgw_sink_failed_total"},
+    };
+    static const char *const reasons[] = {"overflow", "sink", "shutdown"};
+    char esc[256], labels[320];
+    int64_t dropped = 0;
+
+    metrics_label_escape(esc, sizeof(esc), in->name);
+    snprintf(labels, sizeof(labels), "sink=\"%s\"", esc);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        json_object_set_new(out, names[i][0],
+                            json_integer(wsgw_metric_value(
+                                wsgw_counter(names[i][1], NULL, labels))));
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        snprintf(labels, sizeof(labels), "sink=\"%s\",reason=\"%s\"", esc,
+                 reasons[i]);
+        dropped += wsgw_metric_value(
+            wsgw_counter("wsgw_sink_dropped_total", NULL, labels));
+    }
+    json_object_set_new(out, "dropped", json_integer(dropped));
+}
+
 static json_t *instance_json(struct wsgw_instance *in)
 {
     json_t *st = json_object();
@@ -63,6 +92,8 @@ static json_t *instance_json(struct wsgw_instance *in)
         json_object_set_new(st, "required", json_boolean(in->required));
         json_object_set_new(st, "queue_depth",
                             json_integer((json_int_t)wsgw_sink_depth(in)));
+        if (in->q)
+            sink_counters(in, st);
     }
     return st;
 }
