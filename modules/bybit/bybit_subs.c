@@ -511,8 +511,9 @@ int bsub_on_ack(struct bsub *s, const struct bybit_ctl *c, int64_t now_ms)
     return 1;
 }
 
-void bsub_tick(struct bsub *s, int64_t now_ms, int64_t timeout_ms)
+size_t bsub_tick(struct bsub *s, int64_t now_ms, int64_t timeout_ms)
 {
+    size_t again = 0;
     struct bsub_req *r = s->reqs;
     while (r) {
         struct bsub_req *next = r->next;
@@ -533,11 +534,13 @@ void bsub_tick(struct bsub *s, int64_t now_ms, int64_t timeout_ms)
                        "no answer from Bybit to the subscribe request");
             } else {
                 t->state = BSUB_WANT;
+                again++;
             }
         }
         req_remove(s, r);
         r = next;
     }
+    return again;
 }
 
 void bsub_counts(const struct bsub *s, size_t n[4])

@@ -18,7 +18,8 @@
 #include "bybit_control.h"
 
 /* Bybit's limits (PROTOCOL.md §3). */
-#define BYBIT_ARGS_CHARS_MAX 21000   /* public: args characters per connection \
+#define BYBIT_ARGS_CHARS_MAX                                                   \
+    21000                            /* public: args characters per connection \
                                       */
 #define BYBIT_OPTION_ARGS_MAX   2000 /* option: args per connection */
 #define BYBIT_SPOT_ARGS_PER_REQ 10   /* spot: args per request   */
@@ -127,8 +128,9 @@ int bsub_on_ack(struct bsub *s, const struct bybit_ctl *c, int64_t now_ms);
 /*
  * Requests unanswered for timeout_ms: their topics are sent again, up to
  * BYBIT_SUB_TRIES requests, then reported failed. Call periodically.
+ * Returns how many topics wait to be sent again (then call bsub_pump).
  */
-void bsub_tick(struct bsub *s, int64_t now_ms, int64_t timeout_ms);
+size_t bsub_tick(struct bsub *s, int64_t now_ms, int64_t timeout_ms);
 
 /* Topics wanted on this stream. */
 static inline size_t bsub_count(const struct bsub *s)
