@@ -3,7 +3,7 @@
  * what the daemon and the core's own endpoints need beyond the public
  * API. Loop thread only.
  *
- * Matching policy (documented for users in core/README.md):
+ * Matching policy (documented in modules/http_admin/README.md):
  *  - a path is split on '/'; every segment is percent-decoded on its own,
  *    so "%2F" inside a segment stays part of that segment;
  *  - one trailing slash is ignored ("/api/v1/subscriptions/" is the list);
