@@ -37,6 +37,7 @@ enum channel {
     CH_EXECUTION,
     CH_POSITION,
     CH_BALANCE,
+    CH_OTHER, /* wsgw's addition: the rarer topics, by explicit topic only */
     CH_COUNT
 };
 
@@ -58,6 +59,7 @@ static const struct {
     [CH_EXECUTION] = {"execution", WSGW_CLASS_EXECUTIONS, 1, "execution"},
     [CH_POSITION] = {"position", WSGW_CLASS_POSITIONS, 1, "position"},
     [CH_BALANCE] = {"balance", WSGW_CLASS_BALANCES, 1, "wallet"},
+    [CH_OTHER] = {"other", WSGW_CLASS_OTHER, 0, ""},
 };
 
 static int channel_from_name(const char *name)
@@ -230,6 +232,17 @@ static int check_symbol(int ch, int stream, const char *sym,
                         example);
 }
 
+/* The rarer topics a subscription may name explicitly (class other). */
+enum other_family {
+    OF_NONE = 0,
+    OF_INSURANCE,  /* insurance.{USDT|USDC|inverse}: linear, inverse      */
+    OF_ADL,        /* adlAlert.{USDT|USDC|inverse}: linear, inverse       */
+    OF_PRICELIMIT, /* priceLimit.{symbol}: spot, linear                  */
+    OF_GREEKS,     /* greeks: private                                    */
+    OF_STRATEGY,   /* strategy: private                                  */
+    OF_DCP         /* dcp.{future|spot|option}: private                  */
+};
+
 /* The parts of a request once the topic (if any) has been taken apart. */
 struct parts {
     int ch;
@@ -239,6 +252,8 @@ struct parts {
     const char *depth_tok; /* explicit topic: "50", "rpi", "full"       */
     const char *interval;  /* NULL: default                              */
     const char *topic;     /* explicit topic, copied as given            */
+    int other;             /* CH_OTHER: enum other_family                */
+    const char *param;     /* CH_OTHER: the text after the family's dot  */
 };
 
 static int copy(char *dst, size_t cap, const char *src)
@@ -385,6 +400,65 @@ static int build_public(const struct bybit_topic_conf *c,
     return WSGW_OK;
 }
 
+static int build_other(const struct bybit_topic_conf *c, const struct parts *pt,
+                       const char *req_symbol, struct wsgw_topic *out,
+                       struct wsgw_err *err)
+{
+    if (!pt->topic)
+        return wsgw_err_set(err, "INVALID_TOPIC",
+                            "channel 'other' needs an explicit topic: "
+                            "insurance.USDT, adlAlert.USDT, "
+                            "priceLimit.BTCUSDT, greeks, strategy or "
+                            "dcp.future");
+    if (copy(out->topic, sizeof out->topic, pt->topic) < 0)
+        return wsgw_err_set(err, "INVALID_TOPIC", "topic too long");
+    if (pt->other == OF_GREEKS || pt->other == OF_STRATEGY ||
+        pt->other == OF_DCP) {
+        if (symbol_given(req_symbol))
+            return wsgw_err_set(err, "UNEXPECTED_SYMBOL",
+                                "topic '%.100s' is account-wide: symbol "
+                                "must be absent, empty or \"*\"",
+                                pt->topic);
+        if (!c->have_credentials)
+            return wsgw_err_set(err, "INVALID_PARAMETER",
+                                "topic '%.100s' is private: configure "
+                                "api_key and api_secret on the bybit source",
+                                pt->topic);
+        copy(out->stream, sizeof out->stream, "private");
+        return WSGW_OK;
+    }
+    const char *cat =
+        pt->category && *pt->category ? pt->category : c->default_category;
+    int st = bybit_stream_from_name(cat);
+    int ok = pt->other == OF_PRICELIMIT
+                 ? st == BYBIT_SPOT || st == BYBIT_LINEAR
+                 : st == BYBIT_LINEAR || st == BYBIT_INVERSE;
+    if (!ok)
+        return wsgw_err_set(err, "INVALID_PARAMETER",
+                            "topic '%.100s' does not exist for category "
+                            "'%.32s'",
+                            pt->topic, cat);
+    if (pt->other == OF_PRICELIMIT) {
+        if (check_symbol(CH_TICKER, st, pt->param, err) != WSGW_OK)
+            return WSGW_ERR;
+        if (symbol_given(req_symbol) && strcmp(req_symbol, pt->param) != 0)
+            return wsgw_err_set(err, "INVALID_TOPIC",
+                                "topic '%.100s' does not agree with symbol "
+                                "'%.64s'",
+                                pt->topic, req_symbol);
+        copy(out->symbol, sizeof out->symbol, pt->param);
+    } else if (strcmp(pt->param, "USDT") != 0 &&
+               strcmp(pt->param, "USDC") != 0 &&
+               strcmp(pt->param, "inverse") != 0) {
+        return wsgw_err_set(err, "INVALID_TOPIC",
+                            "'%.100s': the pool is USDT, USDC or inverse",
+                            pt->topic);
+    }
+    copy(out->category, sizeof out->category, cat);
+    copy(out->stream, sizeof out->stream, cat);
+    return WSGW_OK;
+}
+
 /* Take an explicit topic apart into *pt; WSGW_OK or INVALID_TOPIC. */
 static int parse_topic(const char *topic, struct parts *pt, char *buf,
                        size_t cap, struct wsgw_err *err)
@@ -423,6 +497,26 @@ static int parse_topic(const char *topic, struct parts *pt, char *buf,
             pt->ch = CH_KLINE;
             pt->interval = rest;
         }
+        return WSGW_OK;
+    }
+    static const struct {
+        const char *name;
+        int fam;
+        int param; /* 1: needs ".X", 0: none, 2: dcp's ".X" */
+    } others[] = {{"insurance", OF_INSURANCE, 1},   {"adlAlert", OF_ADL, 1},
+                  {"priceLimit", OF_PRICELIMIT, 1}, {"greeks", OF_GREEKS, 0},
+                  {"strategy", OF_STRATEGY, 0},     {"dcp", OF_DCP, 2}};
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        if (strcmp(head, others[i].name) != 0)
+            continue;
+        if (others[i].param == 0 ? rest != NULL : !rest || !*rest)
+            goto bad;
+        if (others[i].param == 2 && strcmp(rest, "future") != 0 &&
+            strcmp(rest, "spot") != 0 && strcmp(rest, "option") != 0)
+            goto bad;
+        pt->ch = CH_OTHER;
+        pt->other = others[i].fam;
+        pt->param = rest;
         return WSGW_OK;
     }
     int ch = strcmp(head, "order") == 0       ? CH_ORDER
@@ -483,8 +577,8 @@ int bybit_topic_build(const struct bybit_topic_conf *c,
             return wsgw_err_set(err, "INVALID_CHANNEL_TYPE",
                                 "unknown channel_type '%.32s': expected "
                                 "trades, ticker, funding, orderbook, kline, "
-                                "liquidation, order, execution, position or "
-                                "balance",
+                                "liquidation, order, execution, position, "
+                                "balance (or other, with a topic)",
                                 req->channel_type);
     } else if (!req->topic || !*req->topic) {
         return wsgw_err_set(err, "INVALID_CHANNEL_TYPE",
@@ -506,8 +600,8 @@ int bybit_topic_build(const struct bybit_topic_conf *c,
                                 req->topic, channels[req_ch].name);
         if (req_ch >= 0)
             pt.ch = req_ch;
-        if (!channels[pt.ch].priv && symbol_given(req->symbol) &&
-            strcmp(req->symbol, pt.symbol) != 0)
+        if (pt.ch != CH_OTHER && !channels[pt.ch].priv &&
+            symbol_given(req->symbol) && strcmp(req->symbol, pt.symbol) != 0)
             return wsgw_err_set(err, "INVALID_TOPIC",
                                 "topic '%.100s' does not agree with symbol "
                                 "'%.64s'",
@@ -518,7 +612,9 @@ int bybit_topic_build(const struct bybit_topic_conf *c,
     }
 
     int rc;
-    if (channels[pt.ch].priv) {
+    if (pt.ch == CH_OTHER) {
+        rc = build_other(c, &pt, req->symbol, out, err);
+    } else if (channels[pt.ch].priv) {
         if (symbol_given(req->symbol))
             return wsgw_err_set(err, "UNEXPECTED_SYMBOL",
                                 "channel '%s' is account-wide: symbol must "

@@ -319,8 +319,11 @@ static void test_explicit_topics(void **state)
                                       "publicTrade.",
                                       "orderbook.BTCUSDT",
                                       "kline..BTCUSDT",
-                                      "insurance.USDT",
-                                      "dcp.future",
+                                      "insurance",
+                                      "dcp",
+                                      "greeks.x",
+                                      "dcp.linear",
+                                      "noSuchTopic.BTCUSDT",
                                       "wallet.linear",
                                       "tickers.btcusdt"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -343,6 +346,57 @@ static void test_explicit_topics(void **state)
     ok_r(&conf, r, "tickers.ETHUSDT", "linear", WSGW_CLASS_TICKERS);
 }
 
+static void test_other_topics(void **state)
+{
+    (void)state;
+    /* wsgw's addition: the rarer topics by explicit topic, class other */
+    struct wsgw_sub_request r = req(NULL, NULL, NULL);
+    r.topic = "insurance.USDT";
+    ok_r(&conf, r, "insurance.USDT", "linear", WSGW_CLASS_OTHER);
+    r.category = "inverse";
+    r.topic = "adlAlert.inverse";
+    ok_r(&conf, r, "adlAlert.inverse", "inverse", WSGW_CLASS_OTHER);
+    r.category = "spot";
+    bad_r(&conf, r, "INVALID_PARAMETER");
+    r.topic = "priceLimit.BTCUSDT";
+    ok_r(&conf, r, "priceLimit.BTCUSDT", "spot", WSGW_CLASS_OTHER);
+    r.topic = "priceLimit.btc";
+    bad_r(&conf, r, "INVALID_SYMBOL");
+    r.category = "option";
+    r.topic = "priceLimit.BTCUSDT";
+    bad_r(&conf, r, "INVALID_PARAMETER");
+    r = req("other", NULL, NULL);
+    r.topic = "insurance.EUR";
+    bad_r(&conf, r, "INVALID_TOPIC");
+    r.topic = "greeks";
+    ok_r(&conf, r, "greeks", "private", WSGW_CLASS_OTHER);
+    r.topic = "strategy";
+    ok_r(&conf, r, "strategy", "private", WSGW_CLASS_OTHER);
+    r.topic = "dcp.future";
+    ok_r(&conf, r, "dcp.future", "private", WSGW_CLASS_OTHER);
+    r.symbol = "BTCUSDT";
+    bad_r(&conf, r, "UNEXPECTED_SYMBOL");
+    struct bybit_topic_conf nocred = conf;
+    nocred.have_credentials = 0;
+    r.symbol = NULL;
+    bad_r(&nocred, r, "INVALID_PARAMETER");
+    /* channel other needs a topic, and the topic must be an other one */
+    bad_r(&conf, req("other", NULL, NULL), "INVALID_TOPIC");
+    r = req("other", NULL, NULL);
+    r.topic = "publicTrade.BTCUSDT";
+    bad_r(&conf, r, "INVALID_TOPIC");
+    r = req("trades", NULL, NULL);
+    r.topic = "insurance.USDT";
+    bad_r(&conf, r, "INVALID_TOPIC");
+    struct wsgw_topic t;
+    struct wsgw_err err = {0};
+    r = req(NULL, NULL, NULL);
+    r.topic = "priceLimit.ETHUSDT";
+    assert_int_equal(bybit_topic_build(&conf, &r, &t, &err), WSGW_OK);
+    assert_string_equal(t.channel_type, "other");
+    assert_string_equal(t.symbol, "ETHUSDT");
+}
+
 static void test_stream_names(void **state)
 {
     (void)state;
@@ -362,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_private_channels),
         cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_explicit_topics),
+        cmocka_unit_test(test_other_topics),
         cmocka_unit_test(test_stream_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
