@@ -19,7 +19,16 @@ for tool in curl jq; do
         exit 1
     }
 done
-[ -x "$SIM_BIN" ] && [ -f "$WSGW_MODULE_PATH/bybit/.libs/bybit.so" ] || {
+have_bybit() {
+    local d
+    for d in ${WSGW_MODULE_PATH//:/ }; do
+        for f in "$d/bybit.so" "$d/bybit/bybit.so" "$d/bybit/.libs/bybit.so"; do
+            [ -f "$f" ] && return 0
+        done
+    done
+    return 1
+}
+[ -x "$SIM_BIN" ] && have_bybit || {
     echo "  needs tests/sim/bybit-sim and the bybit module (make)"
     echo "0 passed, 1 failed"
     exit 1
@@ -352,5 +361,7 @@ check "one access log line per request with status and duration" grep -q \
     'GET /api/v1/subscriptions 200 [0-9.]*ms' "$T/wsgw.log"
 check "the API key is never logged" bash -c "! grep -q -F '$KEY' '$T/wsgw.log'"
 
-daemon_stop
+check "the daemon stops cleanly (exit 0)" daemon_stop
+check "no sanitizer reports in the daemon's log" bash -c \
+    "! grep -q -E 'AddressSanitizer|LeakSanitizer|runtime error:' '$T/wsgw.log'"
 t_summary
