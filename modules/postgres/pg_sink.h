@@ -92,6 +92,7 @@ struct pg_sink {
     size_t nsaves, saves_cap;
     struct pg_save save_inflight;
     int save_active;
+    int last_was_save; /* alternate saves and row batches */
 
     char last_error[256];
     int64_t connected_since_ms;

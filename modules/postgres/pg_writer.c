@@ -596,10 +596,17 @@ void pg_writer_pump(struct pg_sink *s)
     if (s->wstate != PG_W_READY || s->retry_wait ||
         pg_conn_state(s->wconn) != PG_CONN_IDLE)
         return;
-    if (s->nsaves) {
+    int rows_due =
+        s->batch_active ||
+        (s->buf.n && (s->flush_due || s->buf.n >= (size_t)s->conf->batch_max));
+    /* Saves go first, but alternate with due row batches so a burst of
+     * subscription updates cannot hold the rows back. */
+    if (s->nsaves && !(rows_due && s->last_was_save)) {
+        s->last_was_save = 1;
         send_save(s);
         return;
     }
+    s->last_was_save = 0;
     if (!s->batch_active) {
         if (!s->buf.n)
             return;

@@ -33,6 +33,7 @@ static char *sample_line(const char *file, int n)
         len = getline(&line, &cap, f);
     fclose(f);
     assert_true(len > 0);
+    assert_non_null(line);
     line[strcspn(line, "\n")] = '\0';
     return line;
 }
