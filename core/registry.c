@@ -593,7 +593,8 @@ int registry_load(struct wsgw_err *err)
     if (R.file && store_file_open(R.file, &e) != WSGW_OK)
         wsgw_error(NULL,
                    "subscription store: %s; subscription changes are "
-                   "refused (503) until it can be written",
+                   "refused (503) until the daemon is restarted with a "
+                   "writable state directory",
                    e.msg);
     e.code = NULL;
     e.msg[0] = '\0';
