@@ -42,6 +42,9 @@ static struct lws_vhost *make_vhost(const char *name, int port,
     info.keepalive_timeout = 60;
     if (tls) {
         info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        /* HTTP/1.1 only: REST clients and the X-BAPI-* headers stay on h1,
+         * where lws exposes unknown headers to lws_hdr_custom_copy() */
+        info.alpn = "http/1.1";
         info.ssl_cert_filepath = g_cfg.tls_cert;
         info.ssl_private_key_filepath = g_cfg.tls_key;
     }

@@ -12,7 +12,7 @@
  * "#BINARY len=N";  "#TEXT len=N" (text frame longer than --max-print);
  * "#CLOSED code=N" (peer sent a close frame) or "#CLOSED abrupt" (no close
  * frame: FIN or RST);  "#ERROR reason";  "#TIMEOUT";  "#IDLE";  "#DONE";
- * "#BENCH {json}".
+ * "#BENCH {json}".  --ping-every sends {"req_id":"ping-N","op":"ping"}.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -42,6 +42,8 @@ struct cconn {
     struct lws *wsi;
     int idx;
     int next_send;
+    int ping_due;
+    unsigned pings;
     int closed;
     int peer_close_code;
     unsigned char *rx;
@@ -60,6 +62,7 @@ static struct {
     long count_data;
     double timeout;
     double idle;
+    double ping_every;
     int quiet;
     int bench;
     int conns;
@@ -79,8 +82,21 @@ static lws_sorted_usec_list_t wake_sul;
 
 /* lws_service() sleeps until the next event; a 50 ms tick keeps the
  * --timeout and --idle checks in main() alive on a silent connection */
+static double last_ping_s;
+static double mono_s(void);
+
 static void wake(lws_sorted_usec_list_t *sul)
 {
+    double now = mono_s();
+    if (opt.ping_every > 0 && now - last_ping_s >= opt.ping_every) {
+        last_ping_s = now;
+        for (int k = 0; k < opt.conns; k++) {
+            if (conns[k].wsi && !conns[k].closed) {
+                conns[k].ping_due = 1;
+                lws_callback_on_writable(conns[k].wsi);
+            }
+        }
+    }
     lws_sul_schedule(ctx, 0, sul, wake, 50000);
 }
 
@@ -98,10 +114,10 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void event(const char *fmt, const char *arg)
+/* one '#' status line: "#WHAT" or "#WHAT detail" */
+static void event(const char *what, const char *detail)
 {
-    printf(fmt, arg);
-    putchar('\n');
+    printf("#%s%s%s\n", what, *detail ? " " : "", detail);
     fflush(stdout);
 }
 
@@ -211,14 +227,23 @@ static int rx_append(struct cconn *c, const void *in, size_t len)
 static int send_next(struct cconn *c)
 {
     const char *f = NULL;
+    char ping[64];
     int total = opt.nsends + (opt.auth_frame ? 1 : 0);
-    if (c->next_send >= total)
+    if (c->next_send < total) {
+        if (opt.auth_frame)
+            f = c->next_send == 0 ? opt.auth_frame
+                                  : opt.sends[c->next_send - 1];
+        else
+            f = opt.sends[c->next_send];
+        c->next_send++;
+    } else if (c->ping_due) {
+        c->ping_due = 0;
+        snprintf(ping, sizeof(ping), "{\"req_id\":\"ping-%u\",\"op\":\"ping\"}",
+                 ++c->pings);
+        f = ping;
+    } else {
         return 0;
-    if (opt.auth_frame)
-        f = c->next_send == 0 ? opt.auth_frame : opt.sends[c->next_send - 1];
-    else
-        f = opt.sends[c->next_send];
-    c->next_send++;
+    }
     size_t n = strlen(f);
     unsigned char *buf = malloc(LWS_PRE + n);
     if (!buf)
@@ -228,7 +253,7 @@ static int send_next(struct cconn *c)
     free(buf);
     if (w < (int)n)
         return -1;
-    if (c->next_send < total)
+    if (c->next_send < total || c->ping_due)
         lws_callback_on_writable(c->wsi);
     return 0;
 }
@@ -249,12 +274,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     switch (reason) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        event("#ERROR %s", in ? (const char *)in : "connection error");
+        event("ERROR", in ? (const char *)in : "connection error");
         if (c)
             conn_done(c);
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        event("#CONNECTED%s", "");
+        event("CONNECTED", "");
         last_rx_s = mono_s();
         lws_callback_on_writable(wsi);
         break;
@@ -280,10 +305,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (exiting) /* our own teardown, not the server's doing */
             break;
         if (c && c->peer_close_code) {
-            snprintf(tmp, sizeof(tmp), "%d", c->peer_close_code);
-            event("#CLOSED code=%s", tmp);
+            snprintf(tmp, sizeof(tmp), "code=%d", c->peer_close_code);
+            event("CLOSED", tmp);
         } else {
-            event("#CLOSED %s", "abrupt");
+            event("CLOSED", "abrupt");
         }
         if (c)
             conn_done(c);
@@ -338,7 +363,8 @@ static void usage(void)
     fputs("usage: sim-client --url ws[s]://HOST:PORT/PATH [--ca FILE]\n"
           "  [--send JSON]... [--auth KEY:SECRET[:EXPIRES_OFFSET_MS]]\n"
           "  [--count N] [--count-data N] [--timeout SEC] [--idle SEC]\n"
-          "  [--conns N] [--quiet] [--bench] [--max-print BYTES]\n", stderr);
+          "  [--conns N] [--quiet] [--bench] [--max-print BYTES]\n"
+          "  [--ping-every SEC]\n", stderr);
 }
 
 static int parse(int argc, char **argv)
@@ -348,6 +374,7 @@ static int parse(int argc, char **argv)
         {"auth", 1, 0, 'a'},    {"count", 1, 0, 'n'},  {"count-data", 1, 0, 'd'},
         {"timeout", 1, 0, 't'}, {"idle", 1, 0, 'i'},   {"conns", 1, 0, 'm'},
         {"quiet", 0, 0, 'q'},   {"bench", 0, 0, 'b'},  {"max-print", 1, 0, 'p'},
+        {"ping-every", 1, 0, 'P'},
         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -372,6 +399,7 @@ static int parse(int argc, char **argv)
         case 'q': opt.quiet = 1; break;
         case 'b': opt.bench = 1; break;
         case 'p': opt.max_print = (size_t)atol(optarg); break;
+        case 'P': opt.ping_every = atof(optarg); break;
         default: return -1;
         }
     }
@@ -394,7 +422,7 @@ static int connect_one(struct cconn *c, const char *prot, const char *host,
     i.opaque_user_data = c;
     i.pwsi = &c->wsi;
     if (!lws_client_connect_via_info(&i)) {
-        event("#ERROR %s", "connect failed");
+        event("ERROR", "connect failed");
         return -1;
     }
     return 0;
@@ -433,6 +461,8 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     lws_set_log_level(LLL_ERR, NULL);
+    /* scripts watch the output file while we run: one line at a time */
+    setvbuf(stdout, NULL, _IOLBF, 0);
 
     char urlbuf[512];
     const char *prot, *host, *path;
@@ -471,17 +501,17 @@ int main(int argc, char **argv)
         lws_service(ctx, 0);
         double now = mono_s();
         if (opt.timeout > 0 && now - start > opt.timeout) {
-            event("#TIMEOUT%s", "");
+            event("TIMEOUT", "");
             rc = 3;
             break;
         }
         if (opt.idle > 0 && now - last_rx_s > opt.idle) {
-            event("#IDLE%s", "");
+            event("IDLE", "");
             break;
         }
     }
     if (finished)
-        event("#DONE%s", "");
+        event("DONE", "");
     if (opt.bench)
         bench_report();
     fflush(stdout);
