@@ -42,9 +42,11 @@ static const char *const LEVEL_TEXT[] = {"ERROR", "WARN ", "INFO ", "DEBUG",
  * "<last suppressed message> (repeated N times)" once. log_shutdown()
  * writes the pending counts too.
  */
-#define REPEAT_SLOTS     64
+#define REPEAT_SLOTS 64
+#define REPEAT_MSG   512
+#ifndef REPEAT_WINDOW_MS /* a test shortens it */
 #define REPEAT_WINDOW_MS 5000
-#define REPEAT_MSG       512
+#endif
 
 struct repeat {
     const void *in;  /* key: instance (NULL: core)                      */
@@ -265,8 +267,20 @@ static int repeat_suppress(const struct wsgw_instance *in, int level,
                            const char *fmt, const char *msg, size_t msglen,
                            int64_t now)
 {
-    uintptr_t h = ((uintptr_t)in ^ (uintptr_t)fmt) * 0x9e3779b97f4a7c15ULL;
-    struct repeat *r = &lg.repeats[(h >> 32) % REPEAT_SLOTS];
+    /* Errors are rare: a scan of the table costs nothing next to the
+     * write, and unlike a hash it never mixes up two keys. */
+    struct repeat *r = NULL, *victim = &lg.repeats[0];
+    for (int i = 0; i < REPEAT_SLOTS; i++) {
+        struct repeat *x = &lg.repeats[i];
+        if (x->start && x->in == in && x->fmt == fmt) {
+            r = x;
+            break;
+        }
+        if (!x->start || (victim->start && x->start < victim->start))
+            victim = x;
+    }
+    if (!r)
+        r = victim;
 
     if (r->start && r->in == in && r->fmt == fmt &&
         now - r->start < REPEAT_WINDOW_MS) {
