@@ -120,3 +120,8 @@ t_summary() {
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]
 }
+
+# file_lines_ge FILE N: FILE exists and has at least N lines (for wait_for).
+file_lines_ge() {
+    [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
+}

@@ -51,7 +51,7 @@ check "wsgw -t accepts the config with the out-of-tree module" \
 "$prefix/sbin/wsgw" -c "$T/oot.yaml" -M "$prefix/lib/wsgw/modules" 2>"$T/wsgw.log" &
 WSGW_PID=$!
 T_PIDS+=("$WSGW_PID")
-if wait_for 20 test "$(wc -l <"$T/received.txt" 2>/dev/null || echo 0)" -ge 5; then
+if wait_for 20 file_lines_ge "$T/received.txt" 5; then
     ok "my_sink received routed events"
 else
     fail "my_sink received events" "$(tail -5 "$T/wsgw.log")"
