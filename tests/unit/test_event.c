@@ -18,6 +18,7 @@
 #include <wsgw/event.h>
 
 #include "free_watch.h"
+#include "json_escape.h"
 
 /* 2026-11-26T20:25:19.123Z */
 #define TS_MS 1795724719123LL
@@ -305,6 +306,42 @@ static void test_class_table(void **state)
     assert_int_equal(WSGW_CLASS_ALL, (1u << 10) - 1);
 }
 
+static int plain_ref(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
+            return 0;
+    return 1;
+}
+
+/* The word-at-a-time check agrees with the byte-by-byte definition, and
+ * the escaper writes exactly the length it announces. */
+static void test_json_escape_helpers(void **state)
+{
+    static const unsigned char pick[] = {'a',  'Z',  ' ',  '~',  0x7f, 0x1f,
+                                         0x20, 0x80, 0xff, '"',  '\\', 0x00,
+                                         0xc3, 0xa9, 0xe2, 0x82, 0xac, '\n'};
+    unsigned char s[40];
+    char out[40 * 6 + 1];
+
+    for (int round = 0; round < 200000; round++) {
+        size_t n = (size_t)wsgw_random_below(sizeof(s) + 1);
+        int mostly_plain = round % 2;
+        for (size_t i = 0; i < n; i++)
+            s[i] = mostly_plain && wsgw_random_below(40)
+                       ? 'a' + (unsigned char)wsgw_random_below(26)
+                       : pick[wsgw_random_below(sizeof(pick))];
+        assert_int_equal(json_is_plain((const char *)s, n), plain_ref(s, n));
+        size_t want = json_escaped_len((const char *)s, n);
+        char *end = json_escape(out, (const char *)s, n);
+        assert_int_equal((size_t)(end - out), want);
+        if (plain_ref(s, n)) {
+            assert_int_equal(want, n);
+            assert_memory_equal(out, s, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_class_table),
+        cmocka_unit_test(test_json_escape_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
