@@ -127,19 +127,16 @@ static size_t emit_chunk(struct wsgw_router_src *r, struct wsgw_event **evs,
             continue;
         }
         /* Only part of the batch goes there: collect it, then map the
-         * marks back to the batch positions. */
-        size_t where[EMIT_CHUNK];
+         * marks back by walking the batch the same way. */
         unsigned char marks[EMIT_CHUNK];
-        for (size_t i = 0; i < n; i++) {
-            if (mask & WSGW_CLASS_BIT(wsgw_event_class(evs[i]))) {
-                where[k] = i;
+        for (size_t i = 0; i < n; i++)
+            if (mask & WSGW_CLASS_BIT(wsgw_event_class(evs[i])))
                 group[k++] = evs[i];
-            }
-        }
         memset(marks, 0, k);
         sinkq_push_mark(r->dests[d].sink->q, group, k, marks);
-        for (size_t j = 0; j < k; j++)
-            reached[where[j]] |= marks[j];
+        for (size_t i = 0, j = 0; i < n; i++)
+            if (mask & WSGW_CLASS_BIT(wsgw_event_class(evs[i])))
+                reached[i] |= marks[j++];
     }
     for (size_t i = 0; i < n; i++) {
         count += reached[i];
