@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "daemon_conf.h"
 #include "daemon_run.h"
+#include "http_route.h"
 #include "loader.h"
 #include "logger.h"
 #include "loop_internal.h"
@@ -483,6 +484,7 @@ static void teardown(void)
         struct wsgw_instance *in = d.inst[i];
         if (in->created)
             in->mod->destroy(in->ctx);
+        http_routes_remove(in);
         router_free(in);
     }
     for (size_t i = d.n_inst; i-- > 0;) {
@@ -495,6 +497,7 @@ static void teardown(void)
         free(in);
     }
     free(d.inst);
+    http_routes_free();
     daemon_conf_free(&d.dc);
     loader_unload_all();
     conf_free(d.root);

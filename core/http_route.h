@@ -46,20 +46,4 @@ void http_routes_foreach(http_route_visit_fn fn, void *arg);
  */
 char *http_percent_decode(const char *s, size_t len, int plus_space);
 
-/*
- * Extra response headers (Allow on 405, Retry-After on 503, Location).
- * Proposed for wsgw/http.h; internal until the lead takes them in.
- *
- * wsgw_http_set_header: add a header to the answer; call before
- * replying. Copied. WSGW_OK, or WSGW_ERR when out of memory or when the
- * name or value holds CR/LF (header injection) or the request is answered.
- *
- * wsgw_http_resp_header: for the transport, inside its send(): the i-th
- * extra header's name, its value in *value; NULL past the last one.
- */
-int wsgw_http_set_header(struct wsgw_http_req *req, const char *name,
-                         const char *value);
-const char *wsgw_http_resp_header(const struct wsgw_http_req *req, size_t i,
-                                  const char **value);
-
 #endif

@@ -91,6 +91,15 @@ void wsgw_http_reply(struct wsgw_http_req *req, int status,
 void wsgw_http_error(struct wsgw_http_req *req, int status, const char *code,
                      json_t *details, const char *fmt, ...) WSGW_PRINTF(5, 6);
 
+/*
+ * Add a header to the answer (Allow, Retry-After, Location); call before
+ * replying. Name and value are copied. WSGW_OK, or WSGW_ERR when out of
+ * memory, when the name or value holds CR or LF (header injection), or
+ * when the request is already answered.
+ */
+int wsgw_http_set_header(struct wsgw_http_req *req, const char *name,
+                         const char *value);
+
 /* ---- the transport side (http_admin) --------------------------------- */
 
 /* How the core hands a finished answer back to the transport. */
@@ -129,6 +138,13 @@ void wsgw_http_dispatch(struct wsgw_http_req *req, int authenticated,
 
 /* The client went away: discard the answer when it comes. */
 void wsgw_http_req_abandon(struct wsgw_http_req *req);
+
+/*
+ * Inside send(): the i-th extra header of the answer (name returned,
+ * value in *value); NULL past the last one.
+ */
+const char *wsgw_http_resp_header(const struct wsgw_http_req *req, size_t i,
+                                  const char **value);
 
 /* The status the request was answered with (0 if not yet): access logs. */
 int wsgw_http_status(const struct wsgw_http_req *req);
