@@ -1,6 +1,6 @@
 /*
  * test_log.c — log lines, levels, repeat suppression, files and reopen
- * (core/log.c). Built with core/log.c and REPEAT_WINDOW_MS=300, so the
+ * (core/log.c). Built with core/log.c and REPEAT_WINDOW_MS=1000, so the
  * suppression window ends within the test.
  */
 #include <config.h>
@@ -211,7 +211,7 @@ static void test_repeats_suppressed(void **state)
     assert_non_null(strstr(l[1], "\"instance\":\"mq2\""));
 
     /* After the window, the next line reports the count first. */
-    usleep(400 * 1000);
+    usleep(1100 * 1000);
     fail_once(&a, 11);
     l = read_lines(&n);
     assert_int_equal(n, 7);
@@ -226,7 +226,7 @@ static void test_repeats_suppressed(void **state)
     /* A window's count is also reported by any later line... */
     fail_once(&a, 12);
     fail_once(&a, 13);
-    usleep(400 * 1000);
+    usleep(1100 * 1000);
     wsgw_log(NULL, WSGW_LOG_INFO, "unrelated");
     l = read_lines(&n);
     assert_int_equal(n, 9);
