@@ -51,7 +51,8 @@ int ws_auth_check(const char *key, int64_t expires, const char *sig,
     char msg[64], want[65];
     int n = snprintf(msg, sizeof(msg), "GET/realtime%lld", (long long)expires);
     hmac_sha256_hex(secret, msg, (size_t)n, want);
-    /* Bybit documents lowercase hex; accept either case like a lenient server */
+    /* Bybit documents lowercase hex; accept either case like a lenient server
+     */
     if (strlen(sig) != 64 || strcasecmp(sig, want) != 0) {
         *why = "wrong signature";
         return -1;

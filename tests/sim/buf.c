@@ -82,7 +82,7 @@ void ob_fixed(struct obuf *b, int64_t v, int dec)
     ob_u64(b, (uint64_t)v / p10);
     ob_putc(b, '.');
     uint64_t frac = (uint64_t)v % p10;
-    char tmp[24];
+    char tmp[24] = {0};
     for (int i = dec - 1; i >= 0; i--) {
         tmp[i] = (char)('0' + frac % 10);
         frac /= 10;

@@ -17,11 +17,11 @@ volatile int g_stop;
 struct refusal {
     int count;
     char msg[256];
-    json_t *filter;      /* client/path of the POST /refuse request */
+    json_t *filter; /* client/path of the POST /refuse request */
 };
 
 static struct refusal g_refuse_sub, g_refuse_auth;
-static json_t *g_gone;   /* per-topic counts of connections forgotten */
+static json_t *g_gone; /* per-topic counts of connections forgotten */
 
 void refuse_take(const char *what, struct conn *c, char *msg, size_t msglen,
                  int *refused)
@@ -64,8 +64,8 @@ static void add_counts(json_t *obj, const char *topic, json_int_t f,
     json_t *prev = json_object_get(obj, topic);
     f += json_integer_value(json_object_get(prev, "frames"));
     e += json_integer_value(json_object_get(prev, "events"));
-    json_object_set_new(obj, topic, json_pack("{s:I,s:I}", "frames", f,
-                                              "events", e));
+    json_object_set_new(obj, topic,
+                        json_pack("{s:I,s:I}", "frames", f, "events", e));
 }
 
 static json_t *conn_topics(const struct conn *c)
@@ -81,8 +81,10 @@ static void merge_into(json_t *dst, json_t *src)
     const char *k;
     json_t *v;
     json_object_foreach(src, k, v)
+    {
         add_counts(dst, k, json_integer_value(json_object_get(v, "frames")),
                    json_integer_value(json_object_get(v, "events")));
+    }
 }
 
 json_t *stats_json(void)
@@ -94,14 +96,16 @@ json_t *stats_json(void)
     for (const struct conn *c = g_conns; c; c = c->next) {
         json_t *ct = conn_topics(c);
         merge_into(topics, ct);
-        json_array_append_new(clients, json_pack(
-            "{s:i,s:s,s:b,s:o}", "id", (int)c->id, "path", c->path, "open",
-            c->open, "topics", ct));
+        json_array_append_new(
+            clients, json_pack("{s:i,s:s,s:b,s:o}", "id", (int)c->id, "path",
+                               c->path, "open", c->open, "topics", ct));
     }
     const char *k;
     json_t *v;
     json_object_foreach(topics, k, v)
+    {
         total += json_integer_value(json_object_get(v, "frames"));
+    }
     return json_pack("{s:I,s:o,s:o}", "total_frames", total, "topics", topics,
                      "clients", clients);
 }
@@ -121,16 +125,19 @@ json_t *conn_json(const struct conn *c)
     json_t *subs = json_array();
     for (const struct sub *s = c->subs; s; s = s->next)
         json_array_append_new(subs, json_string(s->topic));
-    json_t *j = json_pack(
-        "{s:i,s:s,s:s,s:I,s:b,s:s,s:o,s:O}", "id", (int)c->id, "path", c->path,
-        "conn_id", c->conn_id, "connected_at", (json_int_t)c->connected_ms,
-        "open", c->open, "auth",
-        c->authed ? "ok" : c->auth_failed ? "failed" : "none",
-        "subscriptions", subs, "log", c->log);
+    json_t *j =
+        json_pack("{s:i,s:s,s:s,s:I,s:b,s:s,s:o,s:O}", "id", (int)c->id, "path",
+                  c->path, "conn_id", c->conn_id, "connected_at",
+                  (json_int_t)c->connected_ms, "open", c->open, "auth",
+                  c->authed        ? "ok"
+                  : c->auth_failed ? "failed"
+                                   : "none",
+                  "subscriptions", subs, "log", c->log);
     if (c->authed)
         json_object_set_new(j, "auth_key", json_string(c->auth_key));
     if (!c->open)
-        json_object_set_new(j, "closed_at", json_integer((json_int_t)c->closed_ms));
+        json_object_set_new(j, "closed_at",
+                            json_integer((json_int_t)c->closed_ms));
     json_object_set_new(j, "stall_pongs", json_boolean(c->stall_pongs));
     json_object_set_new(j, "stall_data", json_boolean(c->stall_data));
     return j;
@@ -187,12 +194,13 @@ static int route_post(struct lws *wsi, struct http_pss *h)
 {
     json_error_t jerr;
     char err[256] = "";
-    json_t *req = h->body_in.len ? json_loadb(h->body_in.p, h->body_in.len, 0,
-                                              &jerr)
-                                 : json_object();
+    json_t *req = h->body_in.len
+                      ? json_loadb(h->body_in.p, h->body_in.len, 0, &jerr)
+                      : json_object();
     if (!json_is_object(req)) {
         json_decref(req);
-        return http_reply_json(wsi, h, 400, err_json("body must be a JSON object"));
+        return http_reply_json(wsi, h, 400,
+                               err_json("body must be a JSON object"));
     }
     const char *u = h->uri;
     json_t *res = NULL;
@@ -216,9 +224,8 @@ static int route_post(struct lws *wsi, struct http_pss *h)
     }
     json_decref(req);
     if (!res)
-        return http_reply_json(wsi, h,
-                               strcmp(err, "no such resource") ? 400 : 404,
-                               err_json(err));
+        return http_reply_json(
+            wsi, h, strcmp(err, "no such resource") ? 400 : 404, err_json(err));
     return http_reply_json(wsi, h, 200, res);
 }
 

@@ -39,7 +39,8 @@ static void garbage_text(struct conn *c, const char *what, size_t size,
 {
     unsigned long long ts = (unsigned long long)now_ms();
     char head[SIM_TOPIC_MAX + 96];
-    snprintf(head, sizeof(head), "{\"topic\":\"%s\",\"type\":\"snapshot\",\"ts\":%llu,",
+    snprintf(head, sizeof(head),
+             "{\"topic\":\"%s\",\"type\":\"snapshot\",\"ts\":%llu,",
              first_topic(c), ts);
     if (!strcmp(what, "invalid_json")) {
         /* a data frame with a missing comma between two members */
@@ -50,14 +51,18 @@ static void garbage_text(struct conn *c, const char *what, size_t size,
         ob_puts(b, "\"data\":[{\"T\":1,\"s\":\"BTCUSDT\",\"S\":\"Bu");
     } else if (!strcmp(what, "unknown_topic")) {
         char t[160];
-        snprintf(t, sizeof(t), "{\"topic\":\"unknownTopic.BTCUSDT\",\"type\":"
-                 "\"snapshot\",\"ts\":%llu,\"data\":{\"s\":\"BTCUSDT\"}}", ts);
+        snprintf(t, sizeof(t),
+                 "{\"topic\":\"unknownTopic.BTCUSDT\",\"type\":"
+                 "\"snapshot\",\"ts\":%llu,\"data\":{\"s\":\"BTCUSDT\"}}",
+                 ts);
         ob_puts(b, t);
     } else if (!strcmp(what, "wrong_shape")) {
         /* valid JSON: ts as a string and data as a string */
         char t[SIM_TOPIC_MAX + 96];
-        snprintf(t, sizeof(t), "{\"topic\":\"%s\",\"type\":\"snapshot\","
-                 "\"ts\":\"%llu\",\"data\":\"not an object\"}", first_topic(c), ts);
+        snprintf(t, sizeof(t),
+                 "{\"topic\":\"%s\",\"type\":\"snapshot\","
+                 "\"ts\":\"%llu\",\"data\":\"not an object\"}",
+                 first_topic(c), ts);
         ob_puts(b, t);
     } else {
         /* oversized: valid JSON padded to the requested size */
@@ -87,9 +92,9 @@ void fault_garbage(struct conn *c, const char *what, size_t size)
 
 static int valid_what(const char *w)
 {
-    static const char *ok[] = {"invalid_json", "truncated", "binary",
-                               "oversized", "unknown_topic", "wrong_shape",
-                               NULL};
+    static const char *ok[] = {
+        "invalid_json",  "truncated",   "binary", "oversized",
+        "unknown_topic", "wrong_shape", NULL};
     for (const char **p = ok; *p; p++)
         if (!strcmp(w, *p))
             return 1;
@@ -128,9 +133,9 @@ static void apply_one(struct conn *c, const char *kind, const char *what,
 
 json_t *fault_apply(json_t *req, char *err, size_t errlen)
 {
-    static const char *kinds[] = {"reset", "close", "stall_pongs",
+    static const char *kinds[] = {"reset",      "close",  "stall_pongs",
                                   "stall_data", "resume", "garbage",
-                                  "skip_u", NULL};
+                                  "skip_u",     NULL};
     const char *kind = json_string_value(json_object_get(req, "kind"));
     const char *what = json_string_value(json_object_get(req, "what"));
     int known = 0;
@@ -141,7 +146,8 @@ json_t *fault_apply(json_t *req, char *err, size_t errlen)
         return NULL;
     }
     if (!strcmp(kind, "garbage") && (!what || !valid_what(what))) {
-        snprintf(err, errlen, "garbage needs \"what\": invalid_json|truncated|"
+        snprintf(err, errlen,
+                 "garbage needs \"what\": invalid_json|truncated|"
                  "binary|oversized|unknown_topic|wrong_shape");
         return NULL;
     }

@@ -22,9 +22,9 @@ struct rctx {
     const struct symbol *sym;
     enum category cat;
     uint64_t send_ns;
-    uint64_t ts;            /* envelope ms */
-    uint64_t seq;           /* event seq of the message or current trade */
-    int64_t px;             /* price ticks of this message (or trade) */
+    uint64_t ts;  /* envelope ms */
+    uint64_t seq; /* event seq of the message or current trade */
+    int64_t px;   /* price ticks of this message (or trade) */
     int snapshot;
     struct change ch[2][MAX_CHANGES];
     int nch[2];
@@ -194,8 +194,9 @@ static void put_tickdir(struct obuf *b, const struct sub *s)
 {
     static const char *dirs[] = {"\"MinusTick\"", "\"ZeroMinusTick\"",
                                  "\"ZeroPlusTick\"", "\"PlusTick\""};
-    int d = s->last_px > s->prev_px ? 3 : s->last_px < s->prev_px ? 0
-            : (sim_rand() & 1) + 1;
+    int d = s->last_px > s->prev_px   ? 3
+            : s->last_px < s->prev_px ? 0
+                                      : (sim_rand() & 1) + 1;
     ob_puts(b, dirs[d]);
 }
 
@@ -230,11 +231,23 @@ static void put_slot(struct obuf *b, int slot, const struct tmpl *t,
     struct sub *s = r->s;
     const struct symbol *sym = r->sym;
     switch (slot) {
-    case SL_TOPIC: ob_jstr(b, s->topic); break;
-    case SL_TS: ob_u64(b, r->ts); break;
-    case SL_TS_STR: ob_putc(b, '"'); ob_u64(b, r->ts); ob_putc(b, '"'); break;
-    case SL_CTS: ob_u64(b, r->ts - 2); break;
-    case SL_CS: ob_u64(b, s->cs); break;
+    case SL_TOPIC:
+        ob_jstr(b, s->topic);
+        break;
+    case SL_TS:
+        ob_u64(b, r->ts);
+        break;
+    case SL_TS_STR:
+        ob_putc(b, '"');
+        ob_u64(b, r->ts);
+        ob_putc(b, '"');
+        break;
+    case SL_CTS:
+        ob_u64(b, r->ts - 2);
+        break;
+    case SL_CS:
+        ob_u64(b, s->cs);
+        break;
     case SL_OPT_ID:
         ob_putc(b, '"');
         ob_puts(b, s->topic);
@@ -244,44 +257,93 @@ static void put_slot(struct obuf *b, int slot, const struct tmpl *t,
         ob_u64(b, r->ts);
         ob_putc(b, '"');
         break;
-    case SL_PRIV_ID: put_uuid(b); break;
-    case SL_SYM: ob_jstr(b, sym->name); break;
-    case SL_BIDS: put_side(b, s, r, 0); break;
-    case SL_ASKS: put_side(b, s, r, 1); break;
-    case SL_U: ob_u64(b, s->u); break;
-    case SL_XSEQ: ob_u64(b, s->xseq); break;
-    case SL_TRADE_T: ob_u64(b, r->ts - 3); break;
-    case SL_PRICE: put_price(b, sym, r->px); break;
-    case SL_BID: put_price(b, sym, r->px - 1); break;
-    case SL_ASK: put_price(b, sym, r->px + 1); break;
-    case SL_MARK: put_price(b, sym, r->px + (int64_t)(sim_rand() % 3) - 1); break;
+    case SL_PRIV_ID:
+        put_uuid(b);
+        break;
+    case SL_SYM:
+        ob_jstr(b, sym->name);
+        break;
+    case SL_BIDS:
+        put_side(b, s, r, 0);
+        break;
+    case SL_ASKS:
+        put_side(b, s, r, 1);
+        break;
+    case SL_U:
+        ob_u64(b, s->u);
+        break;
+    case SL_XSEQ:
+        ob_u64(b, s->xseq);
+        break;
+    case SL_TRADE_T:
+        ob_u64(b, r->ts - 3);
+        break;
+    case SL_PRICE:
+        put_price(b, sym, r->px);
+        break;
+    case SL_BID:
+        put_price(b, sym, r->px - 1);
+        break;
+    case SL_ASK:
+        put_price(b, sym, r->px + 1);
+        break;
+    case SL_MARK:
+        put_price(b, sym, r->px + (int64_t)(sim_rand() % 3) - 1);
+        break;
     case SL_QTY:
         ob_putc(b, '"');
         ob_fixed(b, rand_qty(sym), sym->qdec);
         ob_putc(b, '"');
         break;
-    case SL_SIDE: ob_puts(b, sim_rand() & 1 ? "\"Buy\"" : "\"Sell\""); break;
-    case SL_TRADE_ID: put_trade_id(b, r); break;
-    case SL_TICKDIR: put_tickdir(b, s); break;
-    case SL_KSTART: ob_u64(b, s->k_start); break;
-    case SL_KEND: ob_u64(b, s->k_start + s->ti.kline_ms - 1); break;
-    case SL_OPEN: put_price(b, sym, s->k_open); break;
+    case SL_SIDE:
+        ob_puts(b, sim_rand() & 1 ? "\"Buy\"" : "\"Sell\"");
+        break;
+    case SL_TRADE_ID:
+        put_trade_id(b, r);
+        break;
+    case SL_TICKDIR:
+        put_tickdir(b, s);
+        break;
+    case SL_KSTART:
+        ob_u64(b, s->k_start);
+        break;
+    case SL_KEND:
+        ob_u64(b, s->k_start + s->ti.kline_ms - 1);
+        break;
+    case SL_OPEN:
+        put_price(b, sym, s->k_open);
+        break;
     case SL_HIGH:
-        put_price(b, sym, s->ti.fam == TF_KLINE ? s->k_high
-                                                 : sym->mid + sym->mid / 50);
+        put_price(b, sym,
+                  s->ti.fam == TF_KLINE ? s->k_high : sym->mid + sym->mid / 50);
         break;
     case SL_LOW:
-        put_price(b, sym, s->ti.fam == TF_KLINE ? s->k_low
-                                                 : sym->mid - sym->mid / 50);
+        put_price(b, sym,
+                  s->ti.fam == TF_KLINE ? s->k_low : sym->mid - sym->mid / 50);
         break;
-    case SL_PRICE_UP: put_price(b, sym, sym->mid + sym->mid / 20); break;
-    case SL_PRICE_DN: put_price(b, sym, sym->mid - sym->mid / 20); break;
-    case SL_CATEGORY: ob_jstr(b, category_name(r->cat)); break;
-    case SL_UUID: put_uuid(b); break;
-    case SL_SIM: put_tag(b, r->seq, r->send_ns); break;
-    case SL_ITEMS: put_items(b, t, r); break;
-    case SL_KINTERVAL: ob_jstr(b, s->ti.kline_iv); break;
-    default: break;
+    case SL_PRICE_UP:
+        put_price(b, sym, sym->mid + sym->mid / 20);
+        break;
+    case SL_PRICE_DN:
+        put_price(b, sym, sym->mid - sym->mid / 20);
+        break;
+    case SL_CATEGORY:
+        ob_jstr(b, category_name(r->cat));
+        break;
+    case SL_UUID:
+        put_uuid(b);
+        break;
+    case SL_SIM:
+        put_tag(b, r->seq, r->send_ns);
+        break;
+    case SL_ITEMS:
+        put_items(b, t, r);
+        break;
+    case SL_KINTERVAL:
+        ob_jstr(b, s->ti.kline_iv);
+        break;
+    default:
+        break;
     }
 }
 
@@ -365,7 +427,7 @@ void gen_frame(struct conn *c, struct sub *s, struct obuf *b)
     s->cs += 1 + sim_rand() % 20;
     if (s->ti.fam == TF_ORDERBOOK) {
         s->u += s->snapshot_sent ? 1 : 0;
-        if (s->skip_u) {          /* fault: a gap the client must detect */
+        if (s->skip_u) { /* fault: a gap the client must detect */
             s->u++;
             s->skip_u = 0;
         }
@@ -389,8 +451,9 @@ void gen_sub_init(struct conn *c, struct sub *s)
     if (c->st == ST_OPTION && s->ti.fam == TF_TRADE) {
         /* option trades are per base coin; report a contract of that coin */
         snprintf(optname, sizeof(optname), "%s-27DEC25-%s-C", name,
-                 strcmp(name, "BTC") == 0 ? "100000"
-                 : strcmp(name, "ETH") == 0 ? "4000" : "200");
+                 strcmp(name, "BTC") == 0   ? "100000"
+                 : strcmp(name, "ETH") == 0 ? "4000"
+                                            : "200");
         name = optname;
     }
     symbol_info(*name ? name : "BTCUSDT", &s->sym);

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define ROUNDS_PER_WRITEABLE 32   /* then yield to other connections */
+#define ROUNDS_PER_WRITEABLE 32 /* then yield to other connections */
 
 static uint64_t sub_due(const struct sub *s, uint64_t mono)
 {
-    if (s->ti.fam == TF_DCP)     /* DCP has no data payload */
+    if (s->ti.fam == TF_DCP) /* DCP has no data payload */
         return 0;
     if (g_cfg.count && s->events >= g_cfg.count)
         return 0;
@@ -54,7 +54,7 @@ static void put_data_frame(struct conn *c, struct sub *s, struct obuf *chunk)
     struct obuf payload = g_payload;
     payload.len = 0;
     gen_frame(c, s, &payload);
-    g_payload = payload;   /* keep the grown buffer for the next frame */
+    g_payload = payload; /* keep the grown buffer for the next frame */
     if (!payload.len)
         return;
     frame_header(chunk, 0x1, payload.len);

@@ -22,7 +22,7 @@ static void on_signal(int sig)
 
 static const struct lws_protocols ws_protocols[] = {
     {"bybit", server_callback, sizeof(struct server_pss), 4096, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},   /* 4.1 has no LWS_PROTOCOL_LIST_TERM */
+    {NULL, NULL, 0, 0, 0, NULL, 0}, /* 4.1 has no LWS_PROTOCOL_LIST_TERM */
 };
 
 static const struct lws_protocols control_protocols[] = {
@@ -66,10 +66,10 @@ static int start(void)
         LOG_ERR("lws_create_context failed");
         return -1;
     }
-    struct lws_vhost *ws = make_vhost("ws", g_cfg.port, ws_protocols,
-                                      g_cfg.tls_cert != NULL);
-    struct lws_vhost *ctl = make_vhost("control", g_cfg.control_port,
-                                       control_protocols, 0);
+    struct lws_vhost *ws =
+        make_vhost("ws", g_cfg.port, ws_protocols, g_cfg.tls_cert != NULL);
+    struct lws_vhost *ctl =
+        make_vhost("control", g_cfg.control_port, control_protocols, 0);
     if (!ws || !ctl)
         return -1;
     /* machine-readable lines for scripts that started us with port 0 */
@@ -98,8 +98,8 @@ int main(int argc, char **argv)
 {
     if (options_parse(argc, argv, &g_cfg))
         return 2;
-    lws_set_log_level(g_cfg.verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE
-                                    : LLL_ERR, NULL);
+    lws_set_log_level(g_cfg.verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR,
+                      NULL);
     if (symbols_init(g_cfg.symbols) || templates_load(g_cfg.data_dir)) {
         cleanup();
         return 1;

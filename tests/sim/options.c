@@ -13,20 +13,28 @@ struct sim_config g_cfg;
 static void usage(FILE *f)
 {
     fputs(
-"usage: bybit-sim [options]\n"
-"  --port N              WebSocket/REST port on 127.0.0.1 (0 = pick one; default 0)\n"
-"  --control-port N      control HTTP port (0 = pick one; default 0)\n"
-"  --tls-cert FILE --tls-key FILE   serve wss:// and https:// instead\n"
-"  --api-key K --api-secret S       credentials (repeat the pair for more)\n"
-"  --idle-timeout SEC    drop clients silent that long (default 600, 0 = never)\n"
-"  --rate N|max          data frames per topic per second (default 3)\n"
-"  --count N             events per topic per connection, then stop (default unlimited)\n"
-"  --duration SEC        seconds of data per topic after subscribe (default unlimited)\n"
-"  --batch K             trades per publicTrade frame (default 1)\n"
-"  --no-tag              realistic trade ids, no \"_sim\" field (no seq/send stamp)\n"
-"  --data-dir DIR        sample files (default tests/data/bybit from cwd or binary)\n"
-"  --symbols A,B,..|any  known symbols (default: a built-in set)\n"
-"  --verbose             log requests on stderr\n", f);
+        "usage: bybit-sim [options]\n"
+        "  --port N              WebSocket/REST port on 127.0.0.1 (0 = pick "
+        "one; default 0)\n"
+        "  --control-port N      control HTTP port (0 = pick one; default 0)\n"
+        "  --tls-cert FILE --tls-key FILE   serve wss:// and https:// instead\n"
+        "  --api-key K --api-secret S       credentials (repeat the pair for "
+        "more)\n"
+        "  --idle-timeout SEC    drop clients silent that long (default 600, 0 "
+        "= never)\n"
+        "  --rate N|max          data frames per topic per second (default 3)\n"
+        "  --count N             events per topic per connection, then stop "
+        "(default unlimited)\n"
+        "  --duration SEC        seconds of data per topic after subscribe "
+        "(default unlimited)\n"
+        "  --batch K             trades per publicTrade frame (default 1)\n"
+        "  --no-tag              realistic trade ids, no \"_sim\" field (no "
+        "seq/send stamp)\n"
+        "  --data-dir DIR        sample files (default tests/data/bybit from "
+        "cwd or binary)\n"
+        "  --symbols A,B,..|any  known symbols (default: a built-in set)\n"
+        "  --verbose             log requests on stderr\n",
+        f);
 }
 
 static int add_cred_part(struct sim_config *cfg, const char *v, int secret)
@@ -61,9 +69,22 @@ static int parse_num(const char *opt, const char *v, double lo, double *out)
 }
 
 enum {
-    O_PORT = 1, O_CPORT, O_CERT, O_KEY, O_APIKEY, O_APISECRET, O_IDLE,
-    O_RATE, O_COUNT, O_DURATION, O_BATCH, O_NOTAG, O_DATADIR, O_SYMBOLS,
-    O_VERBOSE, O_HELP
+    O_PORT = 1,
+    O_CPORT,
+    O_CERT,
+    O_KEY,
+    O_APIKEY,
+    O_APISECRET,
+    O_IDLE,
+    O_RATE,
+    O_COUNT,
+    O_DURATION,
+    O_BATCH,
+    O_NOTAG,
+    O_DATADIR,
+    O_SYMBOLS,
+    O_VERBOSE,
+    O_HELP
 };
 
 static int apply(struct sim_config *cfg, int opt, const char *v)
@@ -76,10 +97,16 @@ static int apply(struct sim_config *cfg, int opt, const char *v)
             return -1;
         *(opt == O_PORT ? &cfg->port : &cfg->control_port) = (int)d;
         return 0;
-    case O_CERT: cfg->tls_cert = v; return 0;
-    case O_KEY: cfg->tls_key = v; return 0;
-    case O_APIKEY: return add_cred_part(cfg, v, 0);
-    case O_APISECRET: return add_cred_part(cfg, v, 1);
+    case O_CERT:
+        cfg->tls_cert = v;
+        return 0;
+    case O_KEY:
+        cfg->tls_key = v;
+        return 0;
+    case O_APIKEY:
+        return add_cred_part(cfg, v, 0);
+    case O_APISECRET:
+        return add_cred_part(cfg, v, 1);
     case O_IDLE:
         if (parse_num("--idle-timeout", v, 0, &d))
             return -1;
@@ -106,10 +133,18 @@ static int apply(struct sim_config *cfg, int opt, const char *v)
             return -1;
         cfg->batch = (int)d;
         return 0;
-    case O_NOTAG: cfg->tag = 0; return 0;
-    case O_DATADIR: cfg->data_dir = v; return 0;
-    case O_SYMBOLS: cfg->symbols = v; return 0;
-    case O_VERBOSE: cfg->verbose = 1; return 0;
+    case O_NOTAG:
+        cfg->tag = 0;
+        return 0;
+    case O_DATADIR:
+        cfg->data_dir = v;
+        return 0;
+    case O_SYMBOLS:
+        cfg->symbols = v;
+        return 0;
+    case O_VERBOSE:
+        cfg->verbose = 1;
+        return 0;
     default:
         return -1;
     }

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPOT_MAX_ARGS 10
-#define OPTION_MAX_ARGS 2000
+#define SPOT_MAX_ARGS         10
+#define OPTION_MAX_ARGS       2000
 #define PUBLIC_MAX_ARGS_CHARS 21000
 
 /* ---- output queue ---- */
@@ -153,7 +153,7 @@ static json_t *req_id_of(json_t *req)
     json_t *r = json_object_get(req, "req_id");
     if (json_is_string(r))
         return json_incref(r);
-    if (json_is_integer(r))   /* echo numbers as text, like Bybit's strings */
+    if (json_is_integer(r)) /* echo numbers as text, like Bybit's strings */
         return json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(r));
     return NULL;
 }
@@ -176,7 +176,8 @@ static json_t *op_ack(struct conn *c, json_t *req, const char *op, int ok,
     case ST_INVERSE:
         json_object_set_new(a, "ret_msg", json_string(ok ? "" : msg));
         json_object_set_new(a, "conn_id", json_string(c->conn_id));
-        json_object_set_new(a, "req_id", rid ? json_incref(rid) : json_string(""));
+        json_object_set_new(a, "req_id",
+                            rid ? json_incref(rid) : json_string(""));
         break;
     default:
         json_object_set_new(a, "ret_msg", json_string(ok ? "" : msg));
@@ -197,8 +198,9 @@ static json_t *option_ack(struct conn *c, json_t *ok, json_t *fail)
     json_t *a = json_object();
     json_object_set_new(a, "success", json_boolean(json_array_size(fail) == 0));
     json_object_set_new(a, "conn_id", json_string(c->conn_id));
-    json_object_set_new(a, "data", json_pack("{s:o,s:o}", "failTopics", fail,
-                                             "successTopics", ok));
+    json_object_set_new(
+        a, "data",
+        json_pack("{s:o,s:o}", "failTopics", fail, "successTopics", ok));
     json_object_set_new(a, "type", json_string("COMMAND_RESP"));
     return a;
 }
@@ -277,7 +279,8 @@ static void do_option_subscribe(struct conn *c, json_t *args, int sub,
     json_t *ok = json_array(), *fail = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(args, i, v) {
+    json_array_foreach(args, i, v)
+    {
         const char *topic = json_string_value(v);
         struct topic_info ti;
         char msg[SIM_TOPIC_MAX + 64];
@@ -315,8 +318,9 @@ static void do_subscribe(struct conn *c, json_t *req, const char *op)
     }
     if (refused && !*msg)
         snprintf(msg, sizeof(msg), "error:handler not found,topic:%s",
-                 json_string_value(json_array_get(args, 0)) ?
-                 json_string_value(json_array_get(args, 0)) : "");
+                 json_string_value(json_array_get(args, 0))
+                     ? json_string_value(json_array_get(args, 0))
+                     : "");
     const char *err = refused ? msg : NULL;
     size_t nargs = json_array_size(args);
     if (!err && (!json_is_array(args) || nargs == 0)) {
@@ -376,8 +380,9 @@ static void do_auth(struct conn *c, json_t *req)
     const char *sig = json_string_value(json_array_get(args, 2));
     /* docs and pybit send expires as a number, ccxt as a decimal string */
     int64_t expires = json_is_integer(jexp) ? json_integer_value(jexp)
-                      : json_is_string(jexp) ? strtoll(json_string_value(jexp), NULL, 10)
-                      : 0;
+                      : json_is_string(jexp)
+                          ? strtoll(json_string_value(jexp), NULL, 10)
+                          : 0;
     const char *why = "bad arguments";
     char msg[128] = "";
     int refused = 0, ok = 0;
@@ -411,21 +416,19 @@ static void do_auth(struct conn *c, json_t *req)
     conn_queue_json(c, a);
 }
 
-static void do_unknown(struct conn *c, json_t *req, const char *raw,
-                       size_t len, const char *op)
+static void do_unknown(struct conn *c, json_t *req, const char *raw, size_t len,
+                       const char *op)
 {
-    json_t *rec = json_pack("{s:s,s:s%}", "op", op ? op : "invalid", "raw",
-                            raw, len > 200 ? (size_t)200 : len);
-    if (!rec)   /* not UTF-8: log without the raw text */
+    json_t *rec = json_pack("{s:s,s:s%}", "op", op ? op : "invalid", "raw", raw,
+                            len > 200 ? (size_t)200 : len);
+    if (!rec) /* not UTF-8: log without the raw text */
         rec = json_pack("{s:s}", "op", op ? op : "invalid");
     conn_log(c, rec);
     char msg[160];
-    snprintf(msg, sizeof(msg), "error:handler not found,op:%s",
-             op ? op : "");
+    snprintf(msg, sizeof(msg), "error:handler not found,op:%s", op ? op : "");
     if (c->st == ST_OPTION) {
-        json_t *a = json_pack("{s:b,s:s,s:s,s:s}", "success", 0, "ret_msg",
-                              msg, "conn_id", c->conn_id, "type",
-                              "COMMAND_RESP");
+        json_t *a = json_pack("{s:b,s:s,s:s,s:s}", "success", 0, "ret_msg", msg,
+                              "conn_id", c->conn_id, "type", "COMMAND_RESP");
         conn_queue_json(c, a);
         return;
     }

@@ -33,8 +33,8 @@ static int header(struct lws *wsi, const char *name, char *dst, int len)
     char lower[64];
     int n = (int)strlen(name);
     for (int i = 0; i <= n && i < (int)sizeof(lower); i++)
-        lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32
-                                                              : name[i]);
+        lower[i] =
+            (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
     dst[0] = '\0';
     if (lws_hdr_custom_copy(wsi, dst, len, lower, n) >= 0)
         return 0;
@@ -54,8 +54,8 @@ static void query_string(struct lws *wsi, char *q, size_t len)
                                       WSI_TOKEN_HTTP_URI_ARGS, i);
         if (n <= 0)
             break;
-        used += (size_t)snprintf(q + used, len - used, "%s%s", i ? "&" : "",
-                                 frag);
+        used +=
+            (size_t)snprintf(q + used, len - used, "%s%s", i ? "&" : "", frag);
         if (used >= len)
             break;
     }
@@ -74,7 +74,8 @@ static json_t *wallet_reply(void)
     return j;
 }
 
-/* Bybit: valid if server_time - recv_window <= timestamp < server_time + 1000 */
+/* Bybit: valid if server_time - recv_window <= timestamp < server_time + 1000
+ */
 static json_t *check(struct lws *wsi, const char *q, const char **result)
 {
     char key[128], ts[32], rw[32], sign[160];
@@ -96,7 +97,8 @@ static json_t *check(struct lws *wsi, const char *q, const char **result)
         snprintf(msg, sizeof(msg),
                  "invalid request, please check your server timestamp or "
                  "recv_window param. req_timestamp[%s],server_timestamp[%lld],"
-                 "recv_window[%s]", ts, now, rw);
+                 "recv_window[%s]",
+                 ts, now, rw);
         *result = "timestamp outside recv_window";
         return error_reply(10002, msg);
     }
@@ -127,10 +129,9 @@ int rest_request(struct lws *wsi, struct http_pss *h)
     const char *result = "?";
     query_string(wsi, q, sizeof(q));
     json_t *reply = check(wsi, q, &result);
-    json_array_append_new(rest_log(),
-                          json_pack("{s:I,s:s,s:s,s:s}", "t",
-                                    (json_int_t)now_ms(), "path", h->uri,
-                                    "query", q, "result", result));
+    json_array_append_new(
+        rest_log(), json_pack("{s:I,s:s,s:s,s:s}", "t", (json_int_t)now_ms(),
+                              "path", h->uri, "query", q, "result", result));
     LOG_DBG("REST %s?%s -> %s", h->uri, q, result);
     return http_reply_json(wsi, h, 200, reply);
 }

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SENDS 64
+#define MAX_SENDS  64
 #define MAX_TOPICS 256
 
 struct topic_seq {
@@ -173,7 +173,8 @@ static void bench_frame(struct cconn *c, const char *s, size_t len)
         key = "\"i\":\"";
         klen = 5;
     }
-    for (const char *p = s; (p = memmem(p, (size_t)(s + len - p), key, klen));) {
+    for (const char *p = s;
+         (p = memmem(p, (size_t)(s + len - p), key, klen));) {
         p += klen;
         tag_seen(t, p, now);
     }
@@ -296,8 +297,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         break;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2)
-            c->peer_close_code = ((unsigned char *)in)[0] << 8 |
-                                 ((unsigned char *)in)[1];
+            c->peer_close_code =
+                ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1];
         else
             c->peer_close_code = 1005;
         break;
@@ -352,8 +353,10 @@ static char *make_auth(const char *spec)
     for (unsigned i = 0; i < maclen; i++)
         sprintf(hex + 2 * i, "%02x", mac[i]);
     char *frame = malloc(256 + strlen(key));
-    sprintf(frame, "{\"req_id\":\"auth-1\",\"op\":\"auth\",\"args\":[\"%s\",%lld,\"%s\"]}",
-            key, expires, hex);
+    sprintf(
+        frame,
+        "{\"req_id\":\"auth-1\",\"op\":\"auth\",\"args\":[\"%s\",%lld,\"%s\"]}",
+        key, expires, hex);
     free(dup);
     return frame;
 }
@@ -364,23 +367,29 @@ static void usage(void)
           "  [--send JSON]... [--auth KEY:SECRET[:EXPIRES_OFFSET_MS]]\n"
           "  [--count N] [--count-data N] [--timeout SEC] [--idle SEC]\n"
           "  [--conns N] [--quiet] [--bench] [--max-print BYTES]\n"
-          "  [--ping-every SEC]\n", stderr);
+          "  [--ping-every SEC]\n",
+          stderr);
 }
 
 static int parse(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"url", 1, 0, 'u'},     {"ca", 1, 0, 'c'},     {"send", 1, 0, 's'},
-        {"auth", 1, 0, 'a'},    {"count", 1, 0, 'n'},  {"count-data", 1, 0, 'd'},
-        {"timeout", 1, 0, 't'}, {"idle", 1, 0, 'i'},   {"conns", 1, 0, 'm'},
-        {"quiet", 0, 0, 'q'},   {"bench", 0, 0, 'b'},  {"max-print", 1, 0, 'p'},
-        {"ping-every", 1, 0, 'P'},
-        {0, 0, 0, 0}};
+        {"url", 1, 0, 'u'},        {"ca", 1, 0, 'c'},
+        {"send", 1, 0, 's'},       {"auth", 1, 0, 'a'},
+        {"count", 1, 0, 'n'},      {"count-data", 1, 0, 'd'},
+        {"timeout", 1, 0, 't'},    {"idle", 1, 0, 'i'},
+        {"conns", 1, 0, 'm'},      {"quiet", 0, 0, 'q'},
+        {"bench", 0, 0, 'b'},      {"max-print", 1, 0, 'p'},
+        {"ping-every", 1, 0, 'P'}, {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (o) {
-        case 'u': opt.url = optarg; break;
-        case 'c': opt.ca = optarg; break;
+        case 'u':
+            opt.url = optarg;
+            break;
+        case 'c':
+            opt.ca = optarg;
+            break;
         case 's':
             if (opt.nsends == MAX_SENDS)
                 return -1;
@@ -391,16 +400,35 @@ static int parse(int argc, char **argv)
             if (!opt.auth_frame)
                 return -1;
             break;
-        case 'n': opt.count = atol(optarg); break;
-        case 'd': opt.count_data = atol(optarg); break;
-        case 't': opt.timeout = atof(optarg); break;
-        case 'i': opt.idle = atof(optarg); break;
-        case 'm': opt.conns = atoi(optarg); break;
-        case 'q': opt.quiet = 1; break;
-        case 'b': opt.bench = 1; break;
-        case 'p': opt.max_print = (size_t)atol(optarg); break;
-        case 'P': opt.ping_every = atof(optarg); break;
-        default: return -1;
+        case 'n':
+            opt.count = atol(optarg);
+            break;
+        case 'd':
+            opt.count_data = atol(optarg);
+            break;
+        case 't':
+            opt.timeout = atof(optarg);
+            break;
+        case 'i':
+            opt.idle = atof(optarg);
+            break;
+        case 'm':
+            opt.conns = atoi(optarg);
+            break;
+        case 'q':
+            opt.quiet = 1;
+            break;
+        case 'b':
+            opt.bench = 1;
+            break;
+        case 'p':
+            opt.max_print = (size_t)atol(optarg);
+            break;
+        case 'P':
+            opt.ping_every = atof(optarg);
+            break;
+        default:
+            return -1;
         }
     }
     return opt.url && opt.conns > 0 ? 0 : -1;
@@ -430,8 +458,8 @@ static int connect_one(struct cconn *c, const char *prot, const char *host,
 
 static void bench_report(void)
 {
-    double secs = first_ns && last_ns > first_ns
-                  ? (double)(last_ns - first_ns) / 1e9 : 0;
+    double secs =
+        first_ns && last_ns > first_ns ? (double)(last_ns - first_ns) / 1e9 : 0;
     printf("#BENCH {\"frames\":%ld,\"data_frames\":%ld,\"events\":%llu,"
            "\"gaps\":%llu,\"seconds\":%.3f,\"frames_per_s\":%.0f,"
            "\"events_per_s\":%.0f,\"avg_latency_us\":%.1f,\"topics\":[",
@@ -445,8 +473,8 @@ static void bench_report(void)
         for (int i = 0; i < conns[k].ntopics; i++) {
             struct topic_seq *t = &conns[k].topics[i];
             printf("%s{\"conn\":%d,\"topic\":\"%s\",\"events\":%llu,"
-                   "\"last\":%llu,\"gaps\":%llu}", first ? "" : ",", k,
-                   t->name, (unsigned long long)t->events,
+                   "\"last\":%llu,\"gaps\":%llu}",
+                   first ? "" : ",", k, t->name, (unsigned long long)t->events,
                    (unsigned long long)t->last, (unsigned long long)t->gaps);
             first = 0;
         }

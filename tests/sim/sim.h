@@ -16,8 +16,8 @@
 
 #define SIM_MAX_CREDS 16
 #define SIM_TOPIC_MAX 256
-#define SIM_CHUNK (64 * 1024)      /* one raw write in the send loop */
-#define SIM_RX_MAX (1024 * 1024)   /* largest client frame we accept */
+#define SIM_CHUNK     (64 * 1024)   /* one raw write in the send loop */
+#define SIM_RX_MAX    (1024 * 1024) /* largest client frame we accept */
 
 /* ---- growable output buffer (buf.c) ---- */
 
@@ -39,10 +39,10 @@ void ob_fixed(struct obuf *b, int64_t v, int dec);
 void ob_jstr(struct obuf *b, const char *s);
 void ob_free(struct obuf *b);
 
-uint64_t now_ns(void);      /* CLOCK_REALTIME */
-uint64_t mono_ns(void);     /* CLOCK_MONOTONIC */
+uint64_t now_ns(void);  /* CLOCK_REALTIME */
+uint64_t mono_ns(void); /* CLOCK_MONOTONIC */
 uint64_t now_ms(void);
-uint32_t sim_rand(void);    /* xorshift, deterministic per run */
+uint32_t sim_rand(void); /* xorshift, deterministic per run */
 
 /* ---- streams and topics (topics.c) ---- */
 
@@ -81,11 +81,11 @@ enum category { CAT_SPOT, CAT_LINEAR, CAT_INVERSE, CAT_OPTION, CAT__COUNT };
 
 struct topic_info {
     enum family fam;
-    char symbol[64];      /* market symbol, base coin (option trades) or pool */
-    int depth;            /* orderbook depth */
-    uint64_t kline_ms;    /* kline interval length */
-    char kline_iv[4];     /* interval as written in the topic */
-    unsigned cats;        /* private: bit mask of categories to cycle */
+    char symbol[64];   /* market symbol, base coin (option trades) or pool */
+    int depth;         /* orderbook depth */
+    uint64_t kline_ms; /* kline interval length */
+    char kline_iv[4];  /* interval as written in the topic */
+    unsigned cats;     /* private: bit mask of categories to cycle */
 };
 
 const char *stream_name(enum stream st);
@@ -100,12 +100,12 @@ const char *category_name(int cat);
 
 struct symbol {
     char name[64];
-    int64_t mid;        /* in price ticks */
-    int pdec;           /* price decimals; one tick = 10^-pdec */
-    int qdec;           /* size decimals */
+    int64_t mid; /* in price ticks */
+    int pdec;    /* price decimals; one tick = 10^-pdec */
+    int qdec;    /* size decimals */
 };
 
-int symbols_init(const char *list);   /* NULL = default set */
+int symbols_init(const char *list); /* NULL = default set */
 int symbol_known(const char *name, enum stream st);
 void symbol_info(const char *name, struct symbol *out);
 const char *symbol_for_category(enum category cat, unsigned idx);
@@ -123,18 +123,18 @@ struct sim_config {
     int control_port;
     const char *tls_cert;
     const char *tls_key;
-    int idle_timeout;       /* seconds, 0 = never */
-    double rate;            /* frames per topic per second */
-    int rate_max;           /* as fast as the client reads */
-    uint64_t count;         /* events per topic per connection, 0 = unlimited */
-    double duration;        /* seconds of data per topic, 0 = unlimited */
-    int batch;              /* trades per publicTrade frame */
-    int tag;                /* embed seq + send ns */
+    int idle_timeout; /* seconds, 0 = never */
+    double rate;      /* frames per topic per second */
+    int rate_max;     /* as fast as the client reads */
+    uint64_t count;   /* events per topic per connection, 0 = unlimited */
+    double duration;  /* seconds of data per topic, 0 = unlimited */
+    int batch;        /* trades per publicTrade frame */
+    int tag;          /* embed seq + send ns */
     const char *data_dir;
     const char *symbols;
     struct cred creds[SIM_MAX_CREDS];
     int ncreds;
-    int recv_window_ms;     /* REST */
+    int recv_window_ms; /* REST */
     int verbose;
 };
 
@@ -147,19 +147,19 @@ void options_free(struct sim_config *cfg);
 enum slot {
     SL_NONE,
     SL_TOPIC,
-    SL_TS,          /* envelope ms (number) */
-    SL_TS_STR,      /* ms as string */
+    SL_TS,     /* envelope ms (number) */
+    SL_TS_STR, /* ms as string */
     SL_CTS,
     SL_CS,
-    SL_OPT_ID,      /* option envelope id: topic-cs-ts */
-    SL_PRIV_ID,     /* private envelope id */
+    SL_OPT_ID,  /* option envelope id: topic-cs-ts */
+    SL_PRIV_ID, /* private envelope id */
     SL_SYM,
     SL_BIDS,
     SL_ASKS,
     SL_U,
     SL_XSEQ,
     SL_TRADE_T,
-    SL_PRICE,       /* last/trade price, string */
+    SL_PRICE, /* last/trade price, string */
     SL_BID,
     SL_ASK,
     SL_MARK,
@@ -176,9 +176,9 @@ enum slot {
     SL_PRICE_DN,
     SL_CATEGORY,
     SL_UUID,
-    SL_SIM,         /* "seq-ns" tag */
-    SL_ITEMS,       /* data array rendered from the item template */
-    SL_KINTERVAL,   /* kline interval as in the topic */
+    SL_SIM,       /* "seq-ns" tag */
+    SL_ITEMS,     /* data array rendered from the item template */
+    SL_KINTERVAL, /* kline interval as in the topic */
     SL__COUNT
 };
 
@@ -189,11 +189,11 @@ struct seg {
 };
 
 struct tmpl {
-    char *text;           /* dumped JSON, segments point into it */
+    char *text; /* dumped JSON, segments point into it */
     struct seg *segs;
     int nseg;
-    struct tmpl *item;    /* for SL_ITEMS */
-    int nitems;           /* items in the sample */
+    struct tmpl *item; /* for SL_ITEMS */
+    int nitems;        /* items in the sample */
 };
 
 enum variant { TV_SNAPSHOT, TV_DELTA, TV__COUNT };
@@ -202,14 +202,14 @@ int templates_load(const char *dir);
 const struct tmpl *template_get(enum stream st, enum family f, enum variant v,
                                 enum category cat);
 void templates_free(void);
-json_t *templates_rest_wallet(void);   /* borrowed */
+json_t *templates_rest_wallet(void); /* borrowed */
 json_t *templates_json(void);
 
 /* ---- connections, subscriptions (server.c, conn.c) ---- */
 
 struct book {
     int depth;
-    int64_t *size[2];   /* [0] bids, [1] asks; index k = k+1 ticks from mid */
+    int64_t *size[2]; /* [0] bids, [1] asks; index k = k+1 ticks from mid */
 };
 
 struct sub {
@@ -217,27 +217,27 @@ struct sub {
     struct topic_info ti;
     struct symbol sym;
     uint64_t start_mono;
-    uint64_t frames;        /* frames sent */
-    uint64_t events;        /* seq of the last event sent */
-    uint64_t u;             /* orderbook update id */
-    uint64_t xseq;          /* cross sequence */
+    uint64_t frames; /* frames sent */
+    uint64_t events; /* seq of the last event sent */
+    uint64_t u;      /* orderbook update id */
+    uint64_t xseq;   /* cross sequence */
     uint64_t cs;
     int snapshot_sent;
-    int skip_u;             /* pending fault: jump u by one extra */
-    unsigned cat_rr;        /* private: round-robin category */
+    int skip_u;      /* pending fault: jump u by one extra */
+    unsigned cat_rr; /* private: round-robin category */
     int64_t last_px;
     int64_t prev_px;
     struct book book;
-    uint64_t k_start;       /* kline: open candle */
+    uint64_t k_start; /* kline: open candle */
     int64_t k_open, k_high, k_low;
-    struct symbol psym[CAT__COUNT];   /* private: symbol per category */
+    struct symbol psym[CAT__COUNT]; /* private: symbol per category */
     struct sub *next;
 };
 
 struct outq {
     struct outq *next;
     size_t len;
-    unsigned char data[];   /* a complete ws frame (header + payload) */
+    unsigned char data[]; /* a complete ws frame (header + payload) */
 };
 
 struct conn {
@@ -253,8 +253,8 @@ struct conn {
     int auth_failed;
     char auth_key[128];
     struct sub *subs;
-    size_t args_chars;      /* public: total length of subscribed args */
-    unsigned nargs;         /* option: subscribed args */
+    size_t args_chars; /* public: total length of subscribed args */
+    unsigned nargs;    /* option: subscribed args */
     struct outq *q_head, *q_tail;
     int stall_pongs;
     int stall_data;
@@ -263,8 +263,8 @@ struct conn {
     int close_code;
     unsigned char *rx;
     size_t rx_len;
-    json_t *log;            /* array of request records */
-    json_t *sent;           /* object topic -> frames sent */
+    json_t *log;  /* array of request records */
+    json_t *sent; /* object topic -> frames sent */
     uint64_t total_frames;
     lws_sorted_usec_list_t sul;
     struct conn *next;
@@ -277,8 +277,8 @@ extern struct lws_context *g_ctx;
 void proto_on_frame(struct conn *c, const char *buf, size_t len);
 void conn_queue_text(struct conn *c, const char *s, size_t len);
 void conn_queue_frame(struct conn *c, int opcode, const char *s, size_t len);
-void conn_queue_json(struct conn *c, json_t *j);  /* steals j */
-void conn_log(struct conn *c, json_t *rec);       /* steals rec */
+void conn_queue_json(struct conn *c, json_t *j); /* steals j */
+void conn_log(struct conn *c, json_t *rec);      /* steals rec */
 void sub_free(struct sub *s);
 struct conn *conn_find(unsigned id);
 
@@ -347,9 +347,17 @@ void conns_reset_log(void);
 json_t *conn_json(const struct conn *c);
 void load_cleanup(void);
 
-#define LOG_ERR(...) do { fprintf(stderr, "bybit-sim: " __VA_ARGS__); \
-    fputc('\n', stderr); } while (0)
-#define LOG_DBG(...) do { if (g_cfg.verbose) { \
-    fprintf(stderr, "bybit-sim: " __VA_ARGS__); fputc('\n', stderr); } } while (0)
+#define LOG_ERR(...)                                                           \
+    do {                                                                       \
+        fprintf(stderr, "bybit-sim: " __VA_ARGS__);                            \
+        fputc('\n', stderr);                                                   \
+    } while (0)
+#define LOG_DBG(...)                                                           \
+    do {                                                                       \
+        if (g_cfg.verbose) {                                                   \
+            fprintf(stderr, "bybit-sim: " __VA_ARGS__);                        \
+            fputc('\n', stderr);                                               \
+        }                                                                      \
+    } while (0)
 
 #endif

@@ -112,8 +112,8 @@ static int option_base_listed(const char *base)
 {
     size_t n = strlen(base);
     for (int i = 0; i < g_nsyms; i++)
-        if (is_option_symbol(g_syms[i]) &&
-            strncmp(g_syms[i], base, n) == 0 && g_syms[i][n] == '-')
+        if (is_option_symbol(g_syms[i]) && strncmp(g_syms[i], base, n) == 0 &&
+            g_syms[i][n] == '-')
             return 1;
     return 0;
 }
@@ -123,7 +123,7 @@ int symbol_known(const char *name, enum stream st)
     if (!well_formed(name))
         return 0;
     if (st == ST_OPTION) {
-        if (!strchr(name, '-'))     /* base coin of option trades */
+        if (!strchr(name, '-')) /* base coin of option trades */
             return g_any || option_base_listed(name);
         return is_option_symbol(name) && (g_any || listed(name));
     }
@@ -140,7 +140,8 @@ void symbol_info(const char *name, struct symbol *out)
     int pdec = 3, qdec = 2;
     if (is_option_symbol(name) || strchr(name, '-') == NULL) {
         for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++) {
-            if (strncmp(name, scales[i].prefix, strlen(scales[i].prefix)) == 0) {
+            if (strncmp(name, scales[i].prefix, strlen(scales[i].prefix)) ==
+                0) {
                 price = scales[i].price;
                 pdec = scales[i].pdec;
                 qdec = scales[i].qdec;
@@ -154,7 +155,7 @@ void symbol_info(const char *name, struct symbol *out)
         qdec = 3;
     }
     if (is_option_symbol(name)) {
-        price = price * 0.03;      /* option premium, a few % of spot */
+        price = price * 0.03; /* option premium, a few % of spot */
         pdec = 1;
         qdec = 2;
     }
@@ -171,7 +172,8 @@ const char *symbol_for_category(enum category cat, unsigned idx)
     static const char *spot[] = {"BTCUSDT", "ETHUSDT", "SOLUSDT"};
     static const char *linear[] = {"BTCUSDT", "ETHUSDT", "XRPUSDT"};
     static const char *inverse[] = {"BTCUSD", "ETHUSD"};
-    static const char *option[] = {"BTC-27DEC25-100000-C", "ETH-27DEC25-4000-P"};
+    static const char *option[] = {"BTC-27DEC25-100000-C",
+                                   "ETH-27DEC25-4000-P"};
     switch (cat) {
     case CAT_SPOT:
         return spot[idx % 3];

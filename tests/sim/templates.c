@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_ALL_PUBLIC ((1u << ST_SPOT) | (1u << ST_LINEAR) | (1u << ST_INVERSE) | (1u << ST_OPTION))
+#define S_ALL_PUBLIC                                                           \
+    ((1u << ST_SPOT) | (1u << ST_LINEAR) | (1u << ST_INVERSE) |                \
+     (1u << ST_OPTION))
 #define S_FUT ((1u << ST_LINEAR) | (1u << ST_INVERSE))
 #define C_ANY (-1)
 
@@ -24,42 +26,62 @@ struct tspec {
     unsigned streams;
     enum family fam;
     enum variant var;
-    int cat;              /* private: category, C_ANY otherwise */
+    int cat; /* private: category, C_ANY otherwise */
     const char *file;
-    int row;              /* 1-based line in the file */
+    int row; /* 1-based line in the file */
     struct tmpl *t;
 };
 
 /* Which sample row each message kind is built from (see README). */
 static struct tspec specs[] = {
-    {1u << ST_SPOT, TF_ORDERBOOK, TV_SNAPSHOT, C_ANY, "public-spot.jsonl", 3, NULL},
-    {1u << ST_SPOT, TF_ORDERBOOK, TV_DELTA, C_ANY, "public-spot.jsonl", 4, NULL},
-    {S_ALL_PUBLIC, TF_ORDERBOOK, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 1, NULL},
-    {S_ALL_PUBLIC, TF_ORDERBOOK, TV_DELTA, C_ANY, "public-linear.jsonl", 2, NULL},
+    {1u << ST_SPOT, TF_ORDERBOOK, TV_SNAPSHOT, C_ANY, "public-spot.jsonl", 3,
+     NULL},
+    {1u << ST_SPOT, TF_ORDERBOOK, TV_DELTA, C_ANY, "public-spot.jsonl", 4,
+     NULL},
+    {S_ALL_PUBLIC, TF_ORDERBOOK, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 1,
+     NULL},
+    {S_ALL_PUBLIC, TF_ORDERBOOK, TV_DELTA, C_ANY, "public-linear.jsonl", 2,
+     NULL},
     {1u << ST_SPOT, TF_TRADE, TV_SNAPSHOT, C_ANY, "public-spot.jsonl", 6, NULL},
     {S_FUT, TF_TRADE, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 13, NULL},
-    {1u << ST_OPTION, TF_TRADE, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 13, NULL},
-    {1u << ST_SPOT, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-spot.jsonl", 7, NULL},
-    {1u << ST_LINEAR, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 9, NULL},
-    {1u << ST_LINEAR, TF_TICKER, TV_DELTA, C_ANY, "public-linear.jsonl", 10, NULL},
-    {1u << ST_INVERSE, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-inverse.jsonl", 1, NULL},
-    {1u << ST_INVERSE, TF_TICKER, TV_DELTA, C_ANY, "public-inverse.jsonl", 2, NULL},
-    {1u << ST_OPTION, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-option.jsonl", 2, NULL},
-    {S_ALL_PUBLIC, TF_KLINE, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 14, NULL},
+    {1u << ST_OPTION, TF_TRADE, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 13,
+     NULL},
+    {1u << ST_SPOT, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-spot.jsonl", 7,
+     NULL},
+    {1u << ST_LINEAR, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 9,
+     NULL},
+    {1u << ST_LINEAR, TF_TICKER, TV_DELTA, C_ANY, "public-linear.jsonl", 10,
+     NULL},
+    {1u << ST_INVERSE, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-inverse.jsonl", 1,
+     NULL},
+    {1u << ST_INVERSE, TF_TICKER, TV_DELTA, C_ANY, "public-inverse.jsonl", 2,
+     NULL},
+    {1u << ST_OPTION, TF_TICKER, TV_SNAPSHOT, C_ANY, "public-option.jsonl", 2,
+     NULL},
+    {S_ALL_PUBLIC, TF_KLINE, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 14,
+     NULL},
     {S_FUT, TF_ALLLIQ, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 16, NULL},
     {S_FUT, TF_LIQ, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 17, NULL},
     {S_FUT, TF_INSURANCE, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 19, NULL},
     {S_FUT, TF_ADL, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 20, NULL},
-    {S_ALL_PUBLIC, TF_PRICELIMIT, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 22, NULL},
-    {1u << ST_PRIVATE, TF_ORDER, TV_SNAPSHOT, CAT_OPTION, "private.jsonl", 1, NULL},
+    {S_ALL_PUBLIC, TF_PRICELIMIT, TV_SNAPSHOT, C_ANY, "public-linear.jsonl", 22,
+     NULL},
+    {1u << ST_PRIVATE, TF_ORDER, TV_SNAPSHOT, CAT_OPTION, "private.jsonl", 1,
+     NULL},
     {1u << ST_PRIVATE, TF_ORDER, TV_SNAPSHOT, C_ANY, "private.jsonl", 2, NULL},
     {1u << ST_PRIVATE, TF_EXEC, TV_SNAPSHOT, C_ANY, "private.jsonl", 3, NULL},
-    {1u << ST_PRIVATE, TF_EXECFAST, TV_SNAPSHOT, C_ANY, "private.jsonl", 6, NULL},
-    {1u << ST_PRIVATE, TF_POSITION, TV_SNAPSHOT, CAT_INVERSE, "private.jsonl", 9, NULL},
-    {1u << ST_PRIVATE, TF_POSITION, TV_SNAPSHOT, C_ANY, "private.jsonl", 7, NULL},
-    {1u << ST_PRIVATE, TF_WALLET, TV_SNAPSHOT, C_ANY, "private.jsonl", 12, NULL},
-    {1u << ST_PRIVATE, TF_GREEKS, TV_SNAPSHOT, C_ANY, "private.jsonl", 13, NULL},
-    {1u << ST_PRIVATE, TF_STRATEGY, TV_SNAPSHOT, C_ANY, "private.jsonl", 14, NULL},
+    {1u << ST_PRIVATE, TF_EXECFAST, TV_SNAPSHOT, C_ANY, "private.jsonl", 6,
+     NULL},
+    {1u << ST_PRIVATE, TF_POSITION, TV_SNAPSHOT, CAT_INVERSE, "private.jsonl",
+     9, NULL},
+    {1u << ST_PRIVATE, TF_POSITION, TV_SNAPSHOT, C_ANY, "private.jsonl", 7,
+     NULL},
+    {1u << ST_PRIVATE, TF_WALLET, TV_SNAPSHOT, C_ANY, "private.jsonl", 12,
+     NULL},
+    {1u << ST_PRIVATE, TF_GREEKS, TV_SNAPSHOT, C_ANY, "private.jsonl", 13,
+     NULL},
+    {1u << ST_PRIVATE, TF_STRATEGY, TV_SNAPSHOT, C_ANY, "private.jsonl", 14,
+     NULL},
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
 
@@ -102,14 +124,24 @@ static void set_slots(json_t *obj, const struct keyslot *ks)
 static void mark_private_item(json_t *it)
 {
     static const struct keyslot ks[] = {
-        {"category", SL_CATEGORY}, {"symbol", SL_SYM}, {"orderId", SL_UUID},
-        {"execId", SL_UUID}, {"createdTime", SL_TS_STR},
-        {"updatedTime", SL_TS_STR}, {"execTime", SL_TS_STR},
-        {"seq", SL_XSEQ}, {NULL, 0},
+        {"category", SL_CATEGORY},
+        {"symbol", SL_SYM},
+        {"orderId", SL_UUID},
+        {"execId", SL_UUID},
+        {"createdTime", SL_TS_STR},
+        {"updatedTime", SL_TS_STR},
+        {"execTime", SL_TS_STR},
+        {"seq", SL_XSEQ},
+        {NULL, 0},
     };
-    static const char *prices[] = {"price", "avgPrice", "execPrice",
-                                   "orderPrice", "lastPriceOnCreated",
-                                   "entryPrice", "markPrice", NULL};
+    static const char *prices[] = {"price",
+                                   "avgPrice",
+                                   "execPrice",
+                                   "orderPrice",
+                                   "lastPriceOnCreated",
+                                   "entryPrice",
+                                   "markPrice",
+                                   NULL};
     set_slots(it, ks);
     for (const char **p = prices; *p; p++)
         set_price(it, *p, SL_PRICE);
@@ -117,50 +149,70 @@ static void mark_private_item(json_t *it)
 
 static void mark_item(json_t *it, enum family fam, enum stream st)
 {
-    static const struct keyslot book[] = {
-        {"s", SL_SYM}, {"b", SL_BIDS}, {"a", SL_ASKS}, {"u", SL_U},
-        {"seq", SL_XSEQ}, {NULL, 0}};
+    static const struct keyslot book[] = {{"s", SL_SYM},    {"b", SL_BIDS},
+                                          {"a", SL_ASKS},   {"u", SL_U},
+                                          {"seq", SL_XSEQ}, {NULL, 0}};
     static const struct keyslot trade[] = {
-        {"T", SL_TRADE_T}, {"s", SL_SYM}, {"S", SL_SIDE}, {"v", SL_QTY},
-        {"p", SL_PRICE}, {"L", SL_TICKDIR}, {"i", SL_TRADE_ID},
-        {"seq", SL_XSEQ}, {"mP", SL_MARK}, {NULL, 0}};
+        {"T", SL_TRADE_T},  {"s", SL_SYM},    {"S", SL_SIDE},
+        {"v", SL_QTY},      {"p", SL_PRICE},  {"L", SL_TICKDIR},
+        {"i", SL_TRADE_ID}, {"seq", SL_XSEQ}, {"mP", SL_MARK},
+        {NULL, 0}};
     static const struct keyslot ticker[] = {
-        {"symbol", SL_SYM}, {"lastPrice", SL_PRICE}, {"markPrice", SL_MARK},
-        {"bid1Price", SL_BID}, {"ask1Price", SL_ASK}, {"bidPrice", SL_BID},
-        {"askPrice", SL_ASK}, {"bid1Size", SL_QTY}, {"ask1Size", SL_QTY},
-        {"bidSize", SL_QTY}, {"askSize", SL_QTY}, {"highPrice24h", SL_HIGH},
+        {"symbol", SL_SYM},      {"lastPrice", SL_PRICE},
+        {"markPrice", SL_MARK},  {"bid1Price", SL_BID},
+        {"ask1Price", SL_ASK},   {"bidPrice", SL_BID},
+        {"askPrice", SL_ASK},    {"bid1Size", SL_QTY},
+        {"ask1Size", SL_QTY},    {"bidSize", SL_QTY},
+        {"askSize", SL_QTY},     {"highPrice24h", SL_HIGH},
         {"lowPrice24h", SL_LOW}, {NULL, 0}};
     static const struct keyslot kline[] = {
-        {"start", SL_KSTART}, {"end", SL_KEND}, {"open", SL_OPEN},
-        {"close", SL_PRICE}, {"high", SL_HIGH}, {"low", SL_LOW},
+        {"start", SL_KSTART}, {"end", SL_KEND},           {"open", SL_OPEN},
+        {"close", SL_PRICE},  {"high", SL_HIGH},          {"low", SL_LOW},
         {"timestamp", SL_TS}, {"interval", SL_KINTERVAL}, {NULL, 0}};
     static const struct keyslot liq[] = {
-        {"T", SL_TRADE_T}, {"s", SL_SYM}, {"S", SL_SIDE}, {"v", SL_QTY},
-        {"p", SL_PRICE}, {"updatedTime", SL_TS}, {"symbol", SL_SYM},
-        {"side", SL_SIDE}, {"size", SL_QTY}, {"price", SL_PRICE}, {NULL, 0}};
-    static const struct keyslot plim[] = {
-        {"symbol", SL_SYM}, {"buyLmt", SL_PRICE_UP}, {"sellLmt", SL_PRICE_DN},
-        {NULL, 0}};
+        {"T", SL_TRADE_T},   {"s", SL_SYM},     {"S", SL_SIDE},
+        {"v", SL_QTY},       {"p", SL_PRICE},   {"updatedTime", SL_TS},
+        {"symbol", SL_SYM},  {"side", SL_SIDE}, {"size", SL_QTY},
+        {"price", SL_PRICE}, {NULL, 0}};
+    static const struct keyslot plim[] = {{"symbol", SL_SYM},
+                                          {"buyLmt", SL_PRICE_UP},
+                                          {"sellLmt", SL_PRICE_DN},
+                                          {NULL, 0}};
     static const struct keyslot ins[] = {{"updateTime", SL_TS_STR}, {NULL, 0}};
 
     switch (fam) {
-    case TF_ORDERBOOK: set_slots(it, book); break;
-    case TF_TRADE: set_slots(it, trade); break;
+    case TF_ORDERBOOK:
+        set_slots(it, book);
+        break;
+    case TF_TRADE:
+        set_slots(it, trade);
+        break;
     case TF_TICKER:
         set_slots(it, ticker);
-        if (st != ST_OPTION)      /* option indexPrice is the underlying */
+        if (st != ST_OPTION) /* option indexPrice is the underlying */
             set_slot(it, "indexPrice", SL_MARK);
         break;
-    case TF_KLINE: set_slots(it, kline); break;
+    case TF_KLINE:
+        set_slots(it, kline);
+        break;
     case TF_ALLLIQ:
-    case TF_LIQ: set_slots(it, liq); break;
-    case TF_PRICELIMIT: set_slots(it, plim); break;
-    case TF_INSURANCE: set_slots(it, ins); break;
+    case TF_LIQ:
+        set_slots(it, liq);
+        break;
+    case TF_PRICELIMIT:
+        set_slots(it, plim);
+        break;
+    case TF_INSURANCE:
+        set_slots(it, ins);
+        break;
     case TF_ORDER:
     case TF_EXEC:
     case TF_EXECFAST:
-    case TF_POSITION: mark_private_item(it); break;
-    default: break;
+    case TF_POSITION:
+        mark_private_item(it);
+        break;
+    default:
+        break;
     }
     if (g_cfg.tag && fam != TF_TRADE)
         json_object_set_new(it, "_sim", marker(SL_SIM));
@@ -207,14 +259,14 @@ static int compile_text(struct tmpl *t, json_t *j)
         sg->litlen = (uint32_t)(m - p);
         const char *d = m + sizeof(pat) - 1;
         sg->slot = (uint16_t)((d[0] - '0') * 10 + (d[1] - '0'));
-        p = d + 3;   /* two digits and the closing quote */
+        p = d + 3; /* two digits and the closing quote */
     }
 }
 
 static struct tmpl *compile(json_t *row, enum family fam, enum stream st)
 {
     static const struct keyslot env[] = {
-        {"topic", SL_TOPIC}, {"ts", SL_TS}, {"cts", SL_CTS},
+        {"topic", SL_TOPIC},     {"ts", SL_TS}, {"cts", SL_CTS},
         {"creationTime", SL_TS}, {"cs", SL_CS}, {NULL, 0}};
     struct tmpl *t = calloc(1, sizeof(*t));
     json_t *j = json_deep_copy(row);
@@ -244,7 +296,9 @@ static struct tmpl *compile(json_t *row, enum family fam, enum stream st)
         json_t *it;
         t->nitems = (int)json_array_size(data);
         json_array_foreach(data, i, it)
+        {
             mark_item(it, fam, st);
+        }
         /* one "_sim" tag per message is enough: keep it on the first */
         for (i = 1; i < json_array_size(data); i++)
             json_object_del(json_array_get(data, i), "_sim");
@@ -385,12 +439,14 @@ json_t *templates_json(void)
         for (int st = 0; st < ST__COUNT; st++)
             if (specs[i].streams & (1u << st))
                 json_array_append_new(streams, json_string(stream_name(st)));
-        json_array_append_new(a, json_pack(
-            "{s:o,s:s,s:s,s:s,s:s,s:i}", "streams", streams, "family",
-            family_name(specs[i].fam), "variant",
-            specs[i].var == TV_SNAPSHOT ? "snapshot" : "delta", "category",
-            specs[i].cat == C_ANY ? "any" : category_name(specs[i].cat),
-            "file", specs[i].file, "row", specs[i].row));
+        json_array_append_new(
+            a, json_pack("{s:o,s:s,s:s,s:s,s:s,s:i}", "streams", streams,
+                         "family", family_name(specs[i].fam), "variant",
+                         specs[i].var == TV_SNAPSHOT ? "snapshot" : "delta",
+                         "category",
+                         specs[i].cat == C_ANY ? "any"
+                                               : category_name(specs[i].cat),
+                         "file", specs[i].file, "row", specs[i].row));
     }
     return a;
 }

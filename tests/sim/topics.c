@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *stream_names[ST__COUNT] = {
-    "/v5/public/spot", "/v5/public/linear", "/v5/public/inverse",
+    "/v5/public/spot",   "/v5/public/linear", "/v5/public/inverse",
     "/v5/public/option", "/v5/private",
 };
 
@@ -51,10 +51,10 @@ static int parse_kline(const char *iv, struct topic_info *ti)
         const char *name;
         uint64_t ms;
     } ivs[] = {
-        {"1", 60000},       {"3", 180000},      {"5", 300000},
-        {"15", 900000},     {"30", 1800000},    {"60", 3600000},
-        {"120", 7200000},   {"240", 14400000},  {"360", 21600000},
-        {"720", 43200000},  {"D", 86400000},    {"W", 604800000},
+        {"1", 60000},         {"3", 180000},     {"5", 300000},
+        {"15", 900000},       {"30", 1800000},   {"60", 3600000},
+        {"120", 7200000},     {"240", 14400000}, {"360", 21600000},
+        {"720", 43200000},    {"D", 86400000},   {"W", 604800000},
         {"M", 2592000000ull},
     };
     for (size_t i = 0; i < sizeof(ivs) / sizeof(ivs[0]); i++) {
@@ -98,9 +98,12 @@ static int parse_private(const char *topic, struct topic_info *ti)
         int has_cat;
         int spot;
     } fams[] = {
-        {"execution.fast", TF_EXECFAST, 1, 1}, {"execution", TF_EXEC, 1, 1},
-        {"order", TF_ORDER, 1, 1},             {"position", TF_POSITION, 1, 0},
-        {"wallet", TF_WALLET, 0, 0},           {"greeks", TF_GREEKS, 0, 0},
+        {"execution.fast", TF_EXECFAST, 1, 1},
+        {"execution", TF_EXEC, 1, 1},
+        {"order", TF_ORDER, 1, 1},
+        {"position", TF_POSITION, 1, 0},
+        {"wallet", TF_WALLET, 0, 0},
+        {"greeks", TF_GREEKS, 0, 0},
         {"strategy", TF_STRATEGY, 0, 0},
     };
     static const char *const dcp[] = {"dcp.future", "dcp.spot", "dcp.option",
@@ -113,8 +116,8 @@ static int parse_private(const char *topic, struct topic_info *ti)
         size_t n = strlen(fams[i].name);
         if (strncmp(topic, fams[i].name, n) != 0)
             continue;
-        unsigned all = (fams[i].spot ? 1u << CAT_SPOT : 0) |
-                       1u << CAT_LINEAR | 1u << CAT_INVERSE | 1u << CAT_OPTION;
+        unsigned all = (fams[i].spot ? 1u << CAT_SPOT : 0) | 1u << CAT_LINEAR |
+                       1u << CAT_INVERSE | 1u << CAT_OPTION;
         if (topic[n] == '\0') {
             ti->fam = fams[i].fam;
             ti->cats = all;
@@ -204,10 +207,12 @@ int topic_parse(enum stream st, const char *topic, struct topic_info *ti)
 const char *family_name(enum family f)
 {
     static const char *names[TF__COUNT] = {
-        "none", "publicTrade", "tickers", "orderbook", "kline",
-        "allLiquidation", "liquidation", "insurance", "adlAlert",
-        "priceLimit", "order", "execution", "execution.fast", "position",
-        "wallet", "greeks", "dcp", "strategy",
+        "none",           "publicTrade", "tickers",
+        "orderbook",      "kline",       "allLiquidation",
+        "liquidation",    "insurance",   "adlAlert",
+        "priceLimit",     "order",       "execution",
+        "execution.fast", "position",    "wallet",
+        "greeks",         "dcp",         "strategy",
     };
     return f < TF__COUNT ? names[f] : "?";
 }
