@@ -26,6 +26,7 @@
 #include "loop_internal.h"
 #include "registry.h"
 #include "router.h"
+#include "runtime_internal.h"
 #include "sinkq.h"
 
 static struct {
@@ -502,6 +503,7 @@ static void teardown(void)
     loader_unload_all();
     conf_free(d.root);
     loop_free();
+    metrics_free_all();
 }
 
 /* ---- entry point ----------------------------------------------------- */
