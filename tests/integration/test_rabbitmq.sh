@@ -11,6 +11,8 @@
 #   3. a queue pre-declared with other arguments: the clear error, the
 #      daemon keeps retrying, and recovers once the queue is gone
 #   4. retention: a small max_length keeps the newest messages
+#   5. amqps: a TLS listener with a test CA; verification of the peer and
+#      of the host name are on unless turned off
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/lib/services.sh"
 t_tmpdir
@@ -32,8 +34,10 @@ done
 HAVE_ADMIN=0
 [ -e "$WSGW_MODULE_PATH/http_admin/.libs/http_admin.so" ] && HAVE_ADMIN=1
 
+TLS_CTL=
 rmq_cleanup() {
     svc_rabbitmq_stop
+    [ -n "$TLS_CTL" ] && $TLS_CTL stop >/dev/null 2>&1
     t_cleanup
 }
 trap rmq_cleanup EXIT
@@ -386,6 +390,93 @@ if [ "$n" = 50 ] && [ "$first" = 151 ] && [ "$last" = 200 ] && [ "$bad" = 0 ]; t
     ok "max_length 50 keeps the newest 50 of 200 (151..200, in order)"
 else
     fail "retention keeps the newest" "lines $n first $first last $last disorder $bad"
+fi
+
+# ---- 5. amqps ----------------------------------------------------------
+
+# A second node with a TLS listener (the services helper starts plain
+# nodes only), as SERVICES.md describes, with a certificate for
+# "localhost" from a throw-away CA.
+svc_rabbitmq_stop
+tls_node_start() {
+    local d=$T/tls node="wsgwtls$$@localhost" dist
+    mkdir -p "$d/mnesia" "$d/log"
+    (
+        cd "$d" &&
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key \
+                -out ca.pem -days 2 -subj "/CN=wsgw test CA" &&
+            openssl req -newkey rsa:2048 -nodes -keyout server.key \
+                -out server.csr -subj "/CN=localhost" &&
+            echo "subjectAltName=DNS:localhost" >ext.cnf &&
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+                -CAcreateserial -out server.pem -days 2 -extfile ext.cnf &&
+            chmod 644 server.key
+    ) >"$d/openssl.out" 2>&1 || return 1
+    TLS_TCP_PORT=$(free_port)
+    TLS_PORT=$(free_port)
+    dist=$(free_port)
+    echo "[]." >"$d/enabled_plugins"
+    cat >"$d/rabbitmq.conf" <<CONF
+loopback_users.guest = true
+listeners.ssl.default = 127.0.0.1:$TLS_PORT
+ssl_options.cacertfile = $d/ca.pem
+ssl_options.certfile = $d/server.pem
+ssl_options.keyfile = $d/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+    TLS_CTL="env HOME=$d /usr/lib/rabbitmq/bin/rabbitmqctl -n $node"
+    (
+        export RABBITMQ_NODENAME=$node RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+            RABBITMQ_NODE_PORT=$TLS_TCP_PORT RABBITMQ_DIST_PORT=$dist \
+            RABBITMQ_MNESIA_BASE=$d/mnesia RABBITMQ_LOG_BASE=$d/log \
+            RABBITMQ_ENABLED_PLUGINS_FILE=$d/enabled_plugins \
+            RABBITMQ_CONFIG_FILE=$d/rabbitmq ERL_EPMD_ADDRESS=127.0.0.1 HOME=$d
+        /usr/lib/rabbitmq/bin/rabbitmq-server -detached
+    ) >"$d/start.out" 2>&1 || return 1
+    $TLS_CTL wait --timeout 90 "$d/mnesia/$node.pid" >"$d/wait.out" 2>&1
+}
+
+# tls_try NAME URL [YAML LINES]: run a sink-only daemon against the TLS
+# node for a few seconds; its log is $T/NAME.log.
+tls_try() {
+    cat >"$T/$1.yaml" <<YAML
+log: { level: info }
+daemon: { state_dir: $T/state-$1, drain_timeout: 2s }
+sinks:
+  - name: mq
+    module: rabbitmq
+    url: "$2"
+    declare_classes: [trades]
+    reconnect_min: 500ms
+${3:-}
+YAML
+    start_daemon "$1" "$T/$1.yaml"
+    wait_log "$T/$1.log" '"connected to\|cannot connect' 20
+    stop_daemon
+}
+
+if tls_node_start; then
+    ok "a RabbitMQ node with a TLS listener runs on 127.0.0.1:$TLS_PORT"
+    tls_try tls-ok "amqps://guest:guest@localhost:$TLS_PORT/" \
+        "    ca_file: $T/tls/ca.pem"
+    check "amqps with the CA file connects" \
+        grep -q "\"connected to amqps://guest@localhost:$TLS_PORT/" "$T/tls-ok.log"
+    tls_try tls-noca "amqps://guest:guest@localhost:$TLS_PORT/"
+    check "without the CA file the broker is not trusted" \
+        grep -q "SSL peer cert verification failed" "$T/tls-noca.log"
+    tls_try tls-host "amqps://guest:guest@127.0.0.1:$TLS_PORT/" \
+        "    ca_file: $T/tls/ca.pem"
+    check "a certificate for another host name is refused" \
+        grep -q "SSL hostname verification failed" "$T/tls-host.log"
+    tls_try tls-nohost "amqps://guest:guest@127.0.0.1:$TLS_PORT/" \
+        "    ca_file: $T/tls/ca.pem
+    verify_hostname: false"
+    check "verify_hostname: false accepts it (the CA still checked)" \
+        grep -q '"connected to amqps://guest@127.0.0.1' "$T/tls-nohost.log"
+else
+    cat "$T/tls/openssl.out" "$T/tls/start.out" "$T/tls/wait.out" 2>/dev/null
+    fail "a RabbitMQ node with a TLS listener starts"
 fi
 
 t_summary
