@@ -104,7 +104,7 @@ static json_t *bool_or_null(const PGresult *res, int row, int col)
 }
 
 /* One balance object from row `row` of a latest/history result (column 0
- * is the total). */
+ * is the total), keys in the order API.md lists them. */
 static json_t *balance_json(const PGresult *res, int row, int history)
 {
     json_t *o = json_object();
@@ -115,15 +115,20 @@ static json_t *balance_json(const PGresult *res, int row, int history)
     json_object_set_new(o, "wallet_balance", text_or_null(res, row, 2));
     json_object_set_new(o, "available_balance", text_or_null(res, row, 3));
     json_object_set_new(o, "frozen", text_or_null(res, row, 4));
+    if (history) {
+        json_object_set_new(o, "event_timestamp", time_or_null(res, row, 10));
+        json_object_set_new(o, "received_at", time_or_null(res, row, 11));
+        json_object_set_new(o, "trace_id", text_or_null(res, row, 12));
+    }
     json_object_set_new(o, "equity", text_or_null(res, row, 5));
     json_object_set_new(o, "usd_value", text_or_null(res, row, 6));
     json_object_set_new(o, "margin_collateral", bool_or_null(res, row, 7));
     json_object_set_new(o, "total_order_im", text_or_null(res, row, 8));
     json_object_set_new(o, "total_position_im", text_or_null(res, row, 9));
-    json_object_set_new(o, "event_timestamp", time_or_null(res, row, 10));
-    json_object_set_new(o, "received_at", time_or_null(res, row, 11));
-    if (history)
-        json_object_set_new(o, "trace_id", text_or_null(res, row, 12));
+    if (!history) {
+        json_object_set_new(o, "event_timestamp", time_or_null(res, row, 10));
+        json_object_set_new(o, "received_at", time_or_null(res, row, 11));
+    }
     return o;
 }
 

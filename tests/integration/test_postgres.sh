@@ -58,6 +58,13 @@ api() {
     curl "${args[@]}" "$API$2"
 }
 body() { jq -r "$1" "$T/body"; }
+# jcheck URL FILTER [CURL ARGS...]: the JSON at URL satisfies FILTER; false
+# when nothing answers (jq -e alone is true on empty input).
+jcheck() {
+    local url=$1 filter=$2 out
+    shift 2
+    out=$(curl -s "$@" "$url") && [ -n "$out" ] && jq -e "$filter" >/dev/null <<<"$out"
+}
 
 cat >"$T/wsgw.yaml" <<YAML
 log: { level: info, format: json, file: stderr }
@@ -98,7 +105,7 @@ check "wsgw -t accepts the test configuration" quiet "$WSGW_BIN" -t -c "$T/wsgw.
 check "wsgw -t accepts conf/full.yaml" quiet env BYBIT_API_KEY=k \
     BYBIT_API_SECRET=s WSGW_STATE_DIR="$T/state" "$WSGW_BIN" -t -c "$TOP/conf/full.yaml"
 
-ready() { curl -s "$API/health" | jq -e '.database_connected == true' >/dev/null; }
+ready() { jcheck "$API/health" '.database_connected == true'; }
 
 # ---- 1. migrations on an empty database -----------------------------------
 daemon_start "$T/wsgw.yaml"
@@ -233,14 +240,14 @@ check "the subscriptions survived the restart (API)" \
 check "the same ids" bash -c "jq -e --arg b '$SUB_balance' --arg p '$SUB_position' \
     '[.subscriptions[].id] | index(\$b) != null and index(\$p) != null' '$T/body' >/dev/null"
 resubscribed() {
-    curl -s "$SIM_CTL/clients" | jq -e '[.clients[] | select(.open and
+    jcheck "$SIM_CTL/clients" '[.clients[] | select(.open and
         .path == "/v5/private") | .subscriptions[]] as $s |
-        ($s | index("wallet")) != null and ($s | index("position")) != null' >/dev/null
+        ($s | index("wallet")) != null and ($s | index("position")) != null'
 }
 check "the simulator sees wallet and position subscribed again" wait_for 10 resubscribed
 resubscribed_pub() {
-    curl -s "$SIM_CTL/clients" | jq -e '[.clients[] | select(.open) |
-        .subscriptions[]] | index("publicTrade.BTCUSDT") != null' >/dev/null
+    jcheck "$SIM_CTL/clients" '[.clients[] | select(.open) |
+        .subscriptions[]] | index("publicTrade.BTCUSDT") != null'
 }
 check "... and publicTrade.BTCUSDT" wait_for 10 resubscribed_pub
 
@@ -251,7 +258,7 @@ has_new_rows() { test "$(q "SELECT count(*) FROM account_balances
 check "wallet rows flowing again after the restart" wait_for 10 has_new_rows
 t_down=$(date +%s.%N)
 svc_postgres_stop immediate
-db_down() { curl -s "$API/health" | jq -e '.database_connected == false' >/dev/null; }
+db_down() { jcheck "$API/health" '.database_connected == false'; }
 check "health shows the database down" wait_for 10 db_down
 check "/health is 503 while the required database is down" \
     test "$(curl -s -o /dev/null -w '%{http_code}' "$API/health")" = 503
@@ -373,8 +380,8 @@ code=$(api GET "/api/v1/balances?limit=0")
 check "latest ?limit=0: 400 INVALID_PARAMETER" test "$code" = 400
 check "the balance endpoints need the API key" test \
     "$(curl -s -o /dev/null -w '%{http_code}' "$API/api/v1/balances")" = 401
-check "the routes are in /openapi.json" bash -c \
-    "curl -s -H 'X-API-Key: $KEY' '$API/openapi.json' | jq -e '.paths[\"/api/v1/balances/history\"].get.parameters | length == 5' >/dev/null"
+check "the routes are in /openapi.json" jcheck "$API/openapi.json" \
+    '.paths["/api/v1/balances/history"].get.parameters | length == 5' -H "X-API-Key: $KEY"
 
 # ---- 8. POST /api/v1/balances/sync ------------------------------------------
 rest_equity=$(jq -r '.result.list[0].totalEquity' "$REST_SAMPLE")
@@ -389,8 +396,8 @@ check "the synced account totals are stored ($rest_equity)" wait_for 5 synced
 want=$(jq -r '.result.list[0].coin[0] | [.coin, .walletBalance, .equity, .locked] | join("|")' "$REST_SAMPLE")
 check "the synced coin is stored" test "$(q "SELECT concat_ws('|', coin, wallet_balance,
     equity, frozen) FROM account_balances ORDER BY id DESC LIMIT 1")" = "$want"
-check "the simulator saw one signed REST call" bash -c \
-    "curl -s '$SIM_CTL/rest' | jq -e '[.requests[] | select(.result == \"ok\")] | length >= 1' >/dev/null"
+check "the simulator saw one signed REST call" jcheck "$SIM_CTL/rest" \
+    '[.requests[] | select(.result == "ok")] | length >= 1'
 
 check "SIGTERM after the outage: exits 0" daemon_stop
 t_summary
