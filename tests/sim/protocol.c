@@ -390,8 +390,6 @@ static void do_auth(struct conn *c, json_t *req)
     refuse_take("auth", c, msg, sizeof(msg), &refused);
     if (refused)
         why = "refused by control";
-    else if (c->st != ST_PRIVATE)
-        why = "auth on a public stream";
     else if (c->authed)
         why = "already authorized";
     else if (key && sig && json_array_size(args) == 3)
@@ -448,7 +446,7 @@ void proto_on_frame(struct conn *c, const char *buf, size_t len)
         do_subscribe(c, req, op);
     else if (!strcmp(op, "ping"))
         do_ping(c, req);
-    else if (!strcmp(op, "auth"))
+    else if (!strcmp(op, "auth") && c->st == ST_PRIVATE)
         do_auth(c, req);
     else
         do_unknown(c, req, buf, len, op);

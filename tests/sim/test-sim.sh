@@ -147,6 +147,10 @@ cl /v5/public/option --send "$(sub '"orderbook.100.BTC-27DEC25-100000-C","bogus.
 check "option failTopics lists the unknown topic" test \
     "$(nth "$TMP/a" 1 | jv '(j["success"], j["data"]["failTopics"], j["data"]["successTopics"])')" = \
     "(False, ['bogus.X'], ['orderbook.100.BTC-27DEC25-100000-C'])"
+cl /v5/public/spot --send '{"op":"auth","args":["k",1,"s"]}' --count 1 >"$TMP/a"
+check "auth on a public stream: handler not found" test \
+    "$(nth "$TMP/a" 1 | jv '(j["success"], j["ret_msg"], j["op"])')" = \
+    "(False, 'error:handler not found,op:auth', 'auth')"
 cl /v5/public/linear --send "$(sub '"order"')" --count 1 >"$TMP/a"
 check "private topic on a public stream refused" test \
     "$(nth "$TMP/a" 1 | jv 'j["ret_msg"]')" = "error:handler not found,topic:order"
