@@ -113,8 +113,12 @@ static void drop_connection(struct rmq_sink *s, int polite)
 static int declare(struct rmq_sink *s, int cls)
 {
     if (rmq_declare_class(s->conn, &s->topo.cls[cls], &s->qargs, s->why,
-                          sizeof(s->why)) != WSGW_OK)
+                          sizeof(s->why)) != WSGW_OK) {
+        amqp_rpc_reply_t r = amqp_get_rpc_reply(s->conn);
+        s->channel_closed = r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+                            r.reply.id == AMQP_CHANNEL_CLOSE_METHOD;
         return WSGW_ERR;
+    }
     s->declared |= WSGW_CLASS_BIT(cls);
     return WSGW_OK;
 }
@@ -130,7 +134,8 @@ static int open_connection(struct rmq_sink *s)
     for (int cls = 0; cls < WSGW_CLASS_COUNT; cls++)
         if ((s->topo.declare_mask & WSGW_CLASS_BIT(cls)) &&
             declare(s, cls) != WSGW_OK) {
-            drop_connection(s, 0);
+            drop_connection(s, s->channel_closed);
+            s->channel_closed = 0;
             return WSGW_ERR;
         }
     pthread_mutex_lock(&s->mu);
@@ -154,41 +159,47 @@ static int open_connection(struct rmq_sink *s)
     return WSGW_OK;
 }
 
+/* What an operator should do about a failure, when we know. */
+static const char *advice(const char *why)
+{
+    if (strstr(why, "inequivalent arg"))
+        return "; the queue exists with other arguments: delete it or set "
+               "message_ttl, max_length, max_length_bytes and overflow to "
+               "match";
+    if (strstr(why, "ACCESS_REFUSED"))
+        return "; check the user, password and vhost permissions";
+    return "";
+}
+
 static void connect_failed(struct rmq_sink *s)
 {
     rmq_sink_set_error(s, s->why);
     int64_t d = schedule_retry(s);
-    if (strstr(s->why, "inequivalent arg"))
+    if (strstr(s->why, "PRECONDITION_FAILED"))
         wsgw_error(s->in,
-                   "%s; the queue exists with other arguments: delete it or "
-                   "set message_ttl, max_length, max_length_bytes and "
-                   "overflow to match; events are kept (within the sink "
-                   "queue limits) and the declaration is retried in %lld ms",
-                   s->why, (long long)d);
-    else if (strstr(s->why, "PRECONDITION_FAILED"))
-        wsgw_error(s->in,
-                   "%s; events are kept (within the sink queue limits) and "
+                   "%s%s; events are kept (within the sink queue limits) and "
                    "the declaration is retried in %lld ms",
-                   s->why, (long long)d);
+                   s->why, advice(s->why), (long long)d);
     else
-        wsgw_warn(s->in, "%s; retrying in %lld ms (attempt %u)", s->why,
-                  (long long)d, s->attempt);
+        wsgw_warn(s->in, "%s%s; retrying in %lld ms (attempt %u)", s->why,
+                  advice(s->why), (long long)d, s->attempt);
 }
 
 static void connection_lost(struct rmq_sink *s)
 {
     release_confirmed(s, rmq_window_lost(&s->win, s->done, s->win.cap));
-    drop_connection(s, 0);
+    drop_connection(s, s->channel_closed);
+    s->channel_closed = 0;
     rmq_sink_set_error(s, s->why);
     update_held(s);
     if (wsgw_mono_ms() - s->connected_at_ms >= STABLE_MS)
         s->attempt = 0;
     int64_t d = schedule_retry(s);
     wsgw_warn(s->in,
-              "connection to %s lost: %s; %zu unconfirmed events will be "
+              "connection to %s lost: %s%s; %zu unconfirmed events will be "
               "published again, reconnecting in %lld ms",
-              s->url.shown, s->why, rmq_window_resend_len(&s->win),
-              (long long)d);
+              s->url.shown, s->why, advice(s->why),
+              rmq_window_resend_len(&s->win), (long long)d);
 }
 
 /* Publish one event and record it in the window. WSGW_ERR: connection
@@ -288,6 +299,7 @@ static void on_close(struct rmq_sink *s, const amqp_frame_t *f)
     } else {
         amqp_channel_close_t *m = f->payload.method.decoded;
         text = m->reply_text;
+        s->channel_closed = 1; /* the connection itself is still fine */
     }
     snprintf(s->why, sizeof(s->why), "the broker closed the %s: %.*s",
              conn_level ? "connection" : "channel", (int)text.len,

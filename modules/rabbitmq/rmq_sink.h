@@ -78,7 +78,8 @@ struct rmq_sink {
     int64_t nack_delay_ms;
     int64_t resend_at_ms;
     int ever_connected;
-    char why[600]; /* reason of the last failure, for the log */
+    int channel_closed; /* the broker closed the channel, not the socket */
+    char why[600];      /* reason of the last failure, for the log */
 };
 
 /* The thread's body: arg is the struct rmq_sink. */
