@@ -126,6 +126,34 @@ check "the start-up log names the applied migration" \
     grep -q 'applied migration 001_init' "$T/wsgw.log"
 q 'SELECT version, name, applied_at FROM schema_migrations ORDER BY 1' >"$T/mig1"
 
+# Three daemons migrating one empty database at once (no store: the
+# asynchronous writer migrates): the advisory lock serializes them.
+q 'CREATE DATABASE wsgw_race' >/dev/null
+race_pids=()
+for i in 1 2 3; do
+    mkdir -p "$T/race$i"
+    cat >"$T/race$i.yaml" <<YAML
+log: { level: info, format: json, file: stderr }
+daemon: { state_dir: $T/race$i }
+sinks:
+  - { name: db, module: postgres, api: false,
+      dsn: "postgresql://postgres@127.0.0.1:$PG_PORT/wsgw_race" }
+YAML
+done
+for i in 1 2 3; do
+    "$WSGW_BIN" -c "$T/race$i.yaml" 2>"$T/race$i.log" &
+    race_pids+=($!)
+    T_PIDS+=($!)
+done
+all_ready() { test "$(grep -l 'writer ready' "$T"/race?.log 2>/dev/null | wc -l)" = 3; }
+check "three daemons racing on an empty database all get ready" wait_for 30 all_ready
+kill -TERM "${race_pids[@]}" 2>/dev/null
+wait "${race_pids[@]}" 2>/dev/null
+check "the race applied each migration once" test "$(psql -X -q -t -A -h 127.0.0.1 \
+    -p "$PG_PORT" -U postgres -d wsgw_race -c 'SELECT count(*) FROM schema_migrations')" = "$nsql"
+check "... logged as applied by exactly one daemon" \
+    test "$(cat "$T"/race?.log | grep -c 'applied migration 001_init')" = 1
+
 # Test-only column: when each row was committed, to measure receipt -> write.
 q "ALTER TABLE account_balances ADD COLUMN it_written_at timestamptz
    DEFAULT clock_timestamp();
