@@ -19,14 +19,21 @@ build_tree() {
     make -C "$TOP" -s -j"$(nproc)" all >/dev/null || make -C "$TOP" all
 }
 
+# A second build with other flags (sanitizers) in DIR: autotools refuses a
+# VPATH build once the source tree is configured in place, so DIR gets its
+# own copy of the sources (tracked and untracked-but-not-ignored files).
 build_dir() {
     local dir=$1
     shift
-    build_bootstrap || return 1
     mkdir -p "$dir"
-    if [ ! -f "$dir/Makefile" ] || [ "$TOP/configure" -nt "$dir/config.status" ]; then
+    (cd "$TOP" && git ls-files -co --exclude-standard -z 2>/dev/null |
+        rsync -a --from0 --files-from=- ./ "$dir/") || return 1
+    if [ ! -x "$dir/configure" ] || [ "$dir/configure.ac" -nt "$dir/configure" ]; then
+        (cd "$dir" && ./autogen.sh >/dev/null 2>&1) || return 1
+    fi
+    if [ ! -f "$dir/Makefile" ] || [ "$dir/configure" -nt "$dir/config.status" ]; then
         echo "== configure ($dir) $*"
-        (cd "$dir" && "$TOP/configure" -q "$@") || return 1
+        (cd "$dir" && ./configure -q "$@") || return 1
     fi
     echo "== make ($dir)"
     make -C "$dir" -s -j"$(nproc)" all >/dev/null || make -C "$dir" all

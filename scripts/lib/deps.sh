@@ -27,7 +27,7 @@ deps_install() {
 # What building wsgw needs.
 DEPS_BUILD="build-essential autoconf automake libtool pkg-config
   libevent-dev libssl-dev libwebsockets-dev librabbitmq-dev libpq-dev
-  libjansson-dev libyaml-dev libcmocka-dev openssl ca-certificates"
+  libjansson-dev libyaml-dev libcmocka-dev openssl ca-certificates rsync git"
 # What the tests need on top.
 DEPS_TEST="clang libclang-rt-14-dev clang-format cppcheck valgrind curl jq
   python3 rabbitmq-server postgresql postgresql-client amqp-tools
