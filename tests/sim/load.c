@@ -89,13 +89,25 @@ static void fill_queue(struct conn *c, struct obuf *chunk, size_t limit)
     }
 }
 
+/*
+ * SO_LINGER {1,0} makes close() send RST, but lws shuts the socket down for
+ * writing (FIN) before it closes it, so the peer would see an orderly end
+ * first.  connect(AF_UNSPEC) disconnects a TCP socket at once, with RST
+ * when it is established (Linux tcp_disconnect); lws then closes a dead fd.
+ */
 static void abort_with_reset(struct conn *c)
 {
-    /* SO_LINGER {1,0}: close() sends RST instead of FIN */
     struct linger lg = {1, 0};
+    struct sockaddr sa;
     int fd = (int)lws_get_socket_fd(c->wsi);
-    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+    if (fd < 0)
+        return;
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
         LOG_ERR("conn %u: SO_LINGER failed", c->id);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_family = AF_UNSPEC;
+    if (connect(fd, &sa, sizeof(sa)))
+        LOG_ERR("conn %u: disconnect for the reset failed", c->id);
 }
 
 int load_writable(struct conn *c)

@@ -13,10 +13,17 @@
   simcheck.py book FILE
       orderbook messages in FILE: first is a snapshot, u is +1 per message,
       seq increases; prints the count of messages checked.
+  simcheck.py rawclose PORT PATH READYFILE
+      plain-socket WebSocket client: handshakes, touches READYFILE, reads
+      until the server ends the connection and prints RST (connection reset),
+      FIN (orderly close without a close frame) or CLOSE-FRAME.
   simcheck.py eval EXPR        evaluates EXPR with j = JSON from stdin.
 Exit status 0 = assertion holds; otherwise the reason is on stderr.
 """
+import base64
 import json
+import os
+import socket
 import sys
 
 
@@ -145,6 +152,35 @@ def cmd_json(path):
     print(bad)
 
 
+def cmd_rawclose(port, path, ready):
+    s = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    if b" 101 " not in buf.split(b"\r\n")[0]:
+        fail("handshake refused")
+    buf = buf.split(b"\r\n\r\n", 1)[1]
+    open(ready, "w").close()
+    try:
+        while True:
+            # a server frame starts with the opcode byte; 0x88 = close
+            if buf[:1] == b"\x88":
+                print("CLOSE-FRAME")
+                return
+            buf = b""
+            chunk = s.recv(65536)
+            if not chunk:
+                print("FIN")
+                return
+            buf = chunk
+    except ConnectionResetError:
+        print("RST")
+
+
 def cmd_eval(expr):
     j = json.load(sys.stdin)
     print(eval(expr, {"j": j}))
@@ -152,7 +188,7 @@ def cmd_eval(expr):
 
 def main():
     cmds = {"ack": cmd_ack, "shape": cmd_shape, "book": cmd_book,
-            "json": cmd_json, "eval": cmd_eval}
+            "json": cmd_json, "rawclose": cmd_rawclose, "eval": cmd_eval}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         fail(__doc__)
     try:

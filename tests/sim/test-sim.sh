@@ -83,6 +83,14 @@ wait_for() {
     done
     return 1
 }
+wait_until_exists() {
+    local i
+    for i in $(seq 100); do
+        [ -e "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
 sub() { printf '{"op":"subscribe","args":[%s]}' "$1"; }
 subr() { printf '{"req_id":"%s","op":"subscribe","args":[%s]}' "$1" "$2"; }
 
@@ -216,6 +224,22 @@ fault_client
 ctl POST /fault '{"kind":"reset","client":"all"}' >"$TMP/r"
 wait "$FC"
 check "fault reset: connection dropped without a close frame" grep -q '^#CLOSED abrupt' "$TMP/f"
+
+# on a plain socket: the reset is a real RST, the idle-free close a close frame
+rm -f "$TMP/ready"
+$CHECK rawclose "$PORT" /v5/public/inverse "$TMP/ready" >"$TMP/raw" &
+RC=$!
+wait_until_exists "$TMP/ready"
+ctl POST /fault '{"kind":"reset","path":"/v5/public/inverse"}' >/dev/null
+wait "$RC"
+check "fault reset is a TCP RST" test "$(cat "$TMP/raw")" = RST
+rm -f "$TMP/ready"
+$CHECK rawclose "$PORT" /v5/public/inverse "$TMP/ready" >"$TMP/raw" &
+RC=$!
+wait_until_exists "$TMP/ready"
+ctl POST /fault '{"kind":"close","path":"/v5/public/inverse"}' >/dev/null
+wait "$RC"
+check "fault close sends a close frame" test "$(cat "$TMP/raw")" = CLOSE-FRAME
 
 fault_client
 ctl POST /fault '{"kind":"close","code":1001,"path":"/v5/public/linear"}' >/dev/null
