@@ -424,6 +424,8 @@ static void on_receive(struct bybit_conn *s, struct lws *wsi, const char *in,
     }
     s->rx_total += len;
     wsgw_counter_add(b->m_bytes, len);
+    /* any byte is a sign of life: a large frame may take a while */
+    s->last_rx_mono = wsgw_mono_ms();
     if (!s->rx_skip && s->rx_total > (size_t)b->conf->max_frame) {
         s->rx_skip = 1;
     } else if (!s->rx_skip && !(first && final)) {
@@ -448,7 +450,6 @@ static void on_receive(struct bybit_conn *s, struct lws *wsi, const char *in,
         return;
 
     wsgw_counter_add(s->m_frames, 1);
-    s->last_rx_mono = wsgw_mono_ms();
     st_lock(b);
     s->st.last_message_ms = s->rx_ns / 1000000;
     st_unlock(b);
