@@ -47,6 +47,30 @@ static void gen_conn_id(struct conn *c)
     }
 }
 
+/*
+ * Private URLs take ?max_active_time=30s..600s (also "1m", "10m").  Bybit
+ * enforces that range; we accept from 1s so tests need not wait 30 s.
+ */
+static int max_active_time(struct lws *wsi)
+{
+    char buf[64];
+    const char *v =
+        lws_get_urlarg_by_name(wsi, "max_active_time=", buf, sizeof(buf));
+    if (!v)
+        return g_cfg.idle_timeout;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end == 'm')
+        n *= 60;
+    else if (*end != 's' && *end != '\0')
+        n = -1;
+    if (n < 1 || n > 600) {
+        LOG_ERR("ignoring max_active_time=%s (want 1s..600s)", v);
+        return g_cfg.idle_timeout;
+    }
+    return (int)n;
+}
+
 static struct conn *conn_new(struct lws *wsi)
 {
     char path[96] = "";
@@ -60,6 +84,8 @@ static struct conn *conn_new(struct lws *wsi)
     snprintf(c->path, sizeof(c->path), "%s", stream_name(c->st));
     gen_conn_id(c);
     c->connected_ms = now_ms();
+    c->idle_secs =
+        c->st == ST_PRIVATE ? max_active_time(wsi) : g_cfg.idle_timeout;
     c->open = 1;
     c->log = json_array();
     c->sent = json_object();
@@ -135,8 +161,8 @@ void conns_reset_log(void)
 
 static void idle_timer(struct conn *c)
 {
-    if (g_cfg.idle_timeout > 0)
-        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, g_cfg.idle_timeout);
+    if (c->idle_secs > 0)
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, c->idle_secs);
 }
 
 /* gather fragments; hand complete text messages to the protocol */

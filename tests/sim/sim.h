@@ -256,6 +256,7 @@ struct conn {
     size_t args_chars; /* public: total length of subscribed args */
     unsigned nargs;    /* option: subscribed args */
     struct outq *q_head, *q_tail;
+    int idle_secs; /* --idle-timeout or private ?max_active_time= */
     int stall_pongs;
     int stall_data;
     int pending_reset;

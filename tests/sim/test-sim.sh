@@ -376,6 +376,13 @@ start=$(date +%s%N)
 cl /v5/public/linear --timeout 6 >"$TMP/a"
 el=$((($(date +%s%N) - start) / 1000000))
 check "idle client dropped after --idle-timeout 1 (${el} ms)" test "$el" -lt 4000 -a "$(grep -c '^#CLOSED' "$TMP/a")" = 1
+cl /v5/public/linear --ping-every 0.4 --timeout 2.5 >"$TMP/a"
+check "a client that pings is not dropped" test "$(grep -c '^#CLOSED' "$TMP/a")" = 0
+start_sim
+start=$(date +%s%N)
+cl "/v5/private?max_active_time=1s" --timeout 6 >"$TMP/a"
+el=$((($(date +%s%N) - start) / 1000000))
+check "private ?max_active_time=1s drops an idle client (${el} ms)" test "$el" -lt 4000 -a "$(grep -c '^#CLOSED' "$TMP/a")" = 1
 
 # ---------------------------------------------------------------- wss
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
