@@ -339,6 +339,9 @@ static void put_slot(struct obuf *b, int slot, const struct tmpl *t,
     case SL_ITEMS:
         put_items(b, t, r);
         break;
+    case SL_UNDERLYING:
+        put_price(b, &s->under, s->under.mid);
+        break;
     case SL_KINTERVAL:
         ob_jstr(b, s->ti.kline_iv);
         break;
@@ -457,6 +460,10 @@ void gen_sub_init(struct conn *c, struct sub *s)
         name = optname;
     }
     symbol_info(*name ? name : "BTCUSDT", &s->sym);
+    /* an option's underlying: BTC-27DEC25-100000-C -> BTCUSDT */
+    char base[80];
+    snprintf(base, sizeof(base), "%.*sUSDT", (int)strcspn(name, "-"), name);
+    symbol_info(base, &s->under);
     for (int cat = 0; cat < CAT__COUNT; cat++)
         symbol_info(symbol_for_category((enum category)cat, (unsigned)c->id),
                     &s->psym[cat]);

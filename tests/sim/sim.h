@@ -176,9 +176,10 @@ enum slot {
     SL_PRICE_DN,
     SL_CATEGORY,
     SL_UUID,
-    SL_SIM,       /* "seq-ns" tag */
-    SL_ITEMS,     /* data array rendered from the item template */
-    SL_KINTERVAL, /* kline interval as in the topic */
+    SL_SIM,        /* "seq-ns" tag */
+    SL_ITEMS,      /* data array rendered from the item template */
+    SL_KINTERVAL,  /* kline interval as in the topic */
+    SL_UNDERLYING, /* option: index price of the base coin */
     SL__COUNT
 };
 
@@ -231,6 +232,7 @@ struct sub {
     uint64_t k_start; /* kline: open candle */
     int64_t k_open, k_high, k_low;
     struct symbol psym[CAT__COUNT]; /* private: symbol per category */
+    struct symbol under;            /* option: the base coin's spot pair */
     struct sub *next;
 };
 

@@ -227,7 +227,7 @@ static void fix_option_trade(json_t *it)
 {
     json_object_del(it, "L");
     json_object_set_new(it, "mP", json_string("0"));
-    json_object_set_new(it, "iP", json_string("65000.00"));
+    json_object_set_new(it, "iP", marker(SL_UNDERLYING));
     json_object_set_new(it, "mIv", json_string("0.4905"));
     json_object_set_new(it, "iv", json_string("0.4812"));
 }
