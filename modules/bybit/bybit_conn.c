@@ -672,9 +672,14 @@ static int on_stream_event(struct bybit_conn *s, struct lws *wsi,
         break;
     }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-        char why[200];
-        snprintf(why, sizeof why, "connection failed: %s",
-                 in ? (const char *)in : "unknown error");
+        char why[300];
+        const char *text = in ? (const char *)in : "unknown error";
+        /* OpenSSL's text is cryptic; say what usually causes it */
+        snprintf(why, sizeof why, "connection failed: %s%s", text,
+                 strstr(text, "SSL") ? " (TLS handshake failed: is the "
+                                       "server certificate trusted? see "
+                                       "ca_file)"
+                                     : "");
         stream_lost(s, why);
         break;
     }

@@ -144,11 +144,11 @@ int bybit_rest_start(struct bybit *b, struct wsgw_err *err)
         wsgw_handoff_new(SYNC_MAX_IN_FLIGHT * 2, reply_result, drop_result, b);
     if (!b->sync_results)
         return wsgw_err_set(err, NULL, "out of memory");
+    /* with several bybit sources, the first one serves the sync */
     if (wsgw_route_add(b->in, "POST", "/api/v1/balances/sync", 0,
                        on_sync_request, b, sync_openapi) != WSGW_OK)
-        return wsgw_err_set(err, NULL,
-                            "cannot register POST /api/v1/balances/sync "
-                            "(is another bybit source registered?)");
+        wsgw_warn(b->in, "POST /api/v1/balances/sync is already served by "
+                         "another source; this one does not sync balances");
     return WSGW_OK;
 }
 
@@ -491,9 +491,12 @@ int bybit_rest_callback(struct lws *wsi, enum lws_callback_reasons reason,
         complete(job);
         return -1; /* done with the connection: close it */
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        finish_err(job, 502, "BALANCE_SYNC_FAILED", "cannot reach %s: %s",
+        finish_err(job, 502, "BALANCE_SYNC_FAILED", "cannot reach %s: %s%s",
                    job->b->urls.rest_base,
-                   in ? (const char *)in : "connection error");
+                   in ? (const char *)in : "connection error",
+                   in && strstr(in, "SSL") ? " (TLS handshake failed: is the "
+                                             "server certificate trusted?)"
+                                           : "");
         /* no later callback of this wsi may find the freed job */
         lws_set_opaque_user_data(wsi, NULL);
         if (job->connecting)

@@ -11,6 +11,9 @@
 #   C. a wrong API secret is reported (log, status) and retried with a
 #      growing backoff, never in a tight loop, never printing the secret.
 #   D. without credentials: private channels are refused, sync is 501.
+#   E. wss:// and https:// with certificate verification: a server whose
+#      CA is given in ca_file works; without it the handshake fails and is
+#      retried; tls_verify: false connects and warns.
 . "$(dirname "$0")/lib.sh"
 t_tmpdir
 echo "bybit source"
@@ -41,7 +44,7 @@ sources:
     environment: custom
     public_url: $SIM_WS/v5/public
     private_url: $SIM_WS/v5/private
-    rest_url: http://127.0.0.1:$SIM_PORT
+    rest_url: ${REST_URL:-http://127.0.0.1:$SIM_PORT}
     api_key: "$KEY"
     api_secret: "$secret"
     ping_interval: 1s
@@ -495,6 +498,55 @@ check "a bad symbol is refused with INVALID_SYMBOL" bash -c \
     "[ \"\$(cat $T/code)\" = 400 ] && jq -e '.code == \"INVALID_SYMBOL\"' '$T/api.out' >/dev/null"
 daemon_stop
 check "the daemon stops cleanly without credentials" test $? = 0
+mv "$T/wsgw.log" "$T/wsgw-d.log"
+kill "$SIM_PID" 2>/dev/null
+wait "$SIM_PID" 2>/dev/null
+
+# ---- E. TLS -------------------------------------------------------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" \
+    -out "$T/cert.pem" -days 1 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+sim_start --api-key "$KEY" --api-secret "$SECRET" --tls-cert "$T/cert.pem" \
+    --tls-key "$T/key.pem" || { fail "bybit-sim starts with TLS"; t_summary; exit 1; }
+SIM_WS=wss://127.0.0.1:$SIM_PORT
+REST_URL=https://127.0.0.1:$SIM_PORT
+tls_run() { # tls_run NAME EXTRA_SOURCE_YAML: start a daemon on the TLS sim
+    ADMIN_PORT=$(free_port)
+    conf "$T/$1.yaml" "$SECRET" "$ADMIN_PORT" "$T/$1.jsonl" "$2
+    subscriptions:
+      - { channel: trades, category: linear, symbol: BTCUSDT }
+      - { channel: order }"
+    daemon_start "$T/$1.yaml"
+}
+tls_run e1 "    ca_file: $T/cert.pem"
+check "wss: events arrive when ca_file trusts the server" \
+    wait_for 10 grep -q '"topic":"order"' "$T/e1.jsonl"
+api POST /api/v1/balances/sync >/dev/null
+check "https: balance sync works when ca_file trusts the server" \
+    test "$(cat "$T/code")" = 200
+daemon_stop
+check "the daemon stops cleanly (TLS)" test $? = 0
+mv "$T/wsgw.log" "$T/wsgw-e1.log"
+
+tls_run e2 ""
+check "without the CA the TLS handshake fails and is retried" \
+    wait_for 10 grep -q 'lost (connection failed: .*TLS handshake failed' "$T/wsgw.log"
+sleep 1
+check "no event passes an unverified connection" test ! -s "$T/e2.jsonl"
+api POST /api/v1/balances/sync >/dev/null
+check "https: balance sync refuses an untrusted server (502)" \
+    test "$(cat "$T/code")" = 502
+daemon_stop
+mv "$T/wsgw.log" "$T/wsgw-e2.log"
+
+tls_run e3 "    tls_verify: false"
+check "tls_verify: false warns at start" \
+    wait_for 10 grep -q 'WARN .*tls_verify is false: server certificates are NOT verified' "$T/wsgw.log"
+check "and connects" wait_for 10 grep -q '"topic":"publicTrade.BTCUSDT"' "$T/e3.jsonl"
+daemon_stop
+check "the daemon stops cleanly (tls_verify false)" test $? = 0
+
 # a sanitizer build (scripts/test) reports memory errors in the logs
 check "no sanitizer reports" bash -c \
     "! grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error:' '$T'/wsgw*.log"
