@@ -122,7 +122,7 @@ int bybit_endpoint_parse(const char *url, int ws, struct bybit_endpoint *ep,
         ep->port = (int)port;
         p = end;
     }
-    if (*p == '#')
+    if (strchr(p, '#'))
         return wsgw_err_set(err, NULL, "'%.200s': fragments are not allowed",
                             url);
     snprintf(ep->path, sizeof ep->path, "%s%s", *p == '/' ? "" : "/", p);
