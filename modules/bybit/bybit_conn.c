@@ -87,10 +87,15 @@ static void set_error(struct bybit_conn *s, const char *msg)
 static void publish_counts(struct bybit_conn *s)
 {
     size_t n[4];
+    int needed = bsub_count(&s->subs) > 0;
     bsub_counts(&s->subs, n);
     st_lock(s->b);
     memcpy(s->st.topics, n, sizeof n);
-    s->st.needed = bsub_count(&s->subs) > 0;
+    /* the health window starts when a stream becomes needed, not when it
+     * last went down while nothing needed it */
+    if (needed && !s->st.needed && s->state != BYBIT_CONNECTED)
+        s->st.down_since_mono = wsgw_mono_ms();
+    s->st.needed = needed;
     st_unlock(s->b);
 }
 

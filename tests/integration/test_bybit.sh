@@ -445,7 +445,8 @@ mv "$T/wsgw.log" "$T/wsgw-b.log"
 # ---- C. a wrong secret ---------------------------------------------------------
 
 ADMIN_PORT=$(free_port)
-conf "$T/c.yaml" "wrong-$SECRET" "$ADMIN_PORT" "$T/c.jsonl" "    subscriptions:
+conf "$T/c.yaml" "wrong-$SECRET" "$ADMIN_PORT" "$T/c.jsonl" "    health_window: 12s
+    subscriptions:
       - { channel: order }
       - { channel: trades, category: linear, symbol: BTCUSDT }"
 t2=$(date +%s%3N)
@@ -477,6 +478,15 @@ check "the simulator saw a wrong signature, not a malformed request" bash -c \
 check "the secret never appears in any log" bash -c "! grep -q -- '$SECRET' '$T'/wsgw*.log"
 check "/health is degraded, not yet unhealthy, inside health_window" bash -c \
     "curl -s http://127.0.0.1:$ADMIN_PORT/health | jq -e '.components.websocket.bybit.health == \"degraded\"' >/dev/null"
+health_down() {
+    local code
+    code=$(curl -s -o "$T/health.json" -w '%{http_code}' \
+        "http://127.0.0.1:$ADMIN_PORT/health")
+    [ "$code" = 503 ] && jq -e '.status == "unhealthy" and
+        .components.websocket.bybit.health == "down"' "$T/health.json" >/dev/null
+}
+check "/health is 503 once the private stream is down longer than health_window" \
+    wait_for 15 health_down
 daemon_stop
 check "the daemon stops cleanly with the private stream down" test $? = 0
 mv "$T/wsgw.log" "$T/wsgw-c.log"
