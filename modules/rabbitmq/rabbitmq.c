@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <amqp_ssl_socket.h>
+
 #include "rmq_conf.h"
 #include "rmq_sink.h"
 
@@ -66,6 +68,14 @@ static int check_tls(const struct rmq_conf *c, const struct rmq_url *u,
 
 static void rmq_destroy(void *ctx);
 
+/*
+ * Instances with an amqps:// URL. rabbitmq-c sets up process-wide TLS
+ * state (its BIO method) on the first TLS socket and frees it only in
+ * amqp_uninitialize_ssl_library(): the last such instance calls it.
+ * Instances are created and destroyed on the loop thread only.
+ */
+static int tls_instances;
+
 static int rmq_create(struct wsgw_instance *in, const void *conf, void **ctx,
                       struct wsgw_err *err)
 {
@@ -87,6 +97,10 @@ static int rmq_create(struct wsgw_instance *in, const void *conf, void **ctx,
                      "option 'reconnect_max' must not be less than "
                      "'reconnect_min'");
         goto fail;
+    }
+    if (s->url.info.ssl) {
+        s->uses_tls = 1;
+        tls_instances++;
     }
     for (int cls = 0; cls < WSGW_CLASS_COUNT; cls++)
         s->exchange[cls] = amqp_cstring_bytes(s->topo.cls[cls].exchange);
@@ -218,6 +232,8 @@ static void rmq_destroy(void *ctx)
     free(s->done);
     rmq_topology_free(&s->topo);
     rmq_url_free(&s->url);
+    if (s->uses_tls && --tls_instances == 0)
+        amqp_uninitialize_ssl_library();
     free(s);
 }
 

@@ -50,6 +50,7 @@ struct rmq_sink {
     amqp_table_entry_t qarg_entries[4];
     amqp_table_t qargs;
     struct rmq_metrics m;
+    int uses_tls; /* amqps: counted in rabbitmq.c's tls_instances */
 
     /* shared */
     pthread_mutex_t mu;

@@ -453,8 +453,9 @@ ${3:-}
 YAML
     start_daemon "$1" "$T/$1.yaml"
     wait_log "$T/$1.log" '"connected to\|cannot connect' 20
-    stop_daemon
+    stop_daemon || TLS_EXIT_FAIL="$TLS_EXIT_FAIL $1"
 }
+TLS_EXIT_FAIL=
 
 if tls_node_start; then
     ok "a RabbitMQ node with a TLS listener runs on 127.0.0.1:$TLS_PORT"
@@ -474,6 +475,8 @@ if tls_node_start; then
     verify_hostname: false"
     check "verify_hostname: false accepts it (the CA still checked)" \
         grep -q '"connected to amqps://guest@127.0.0.1' "$T/tls-nohost.log"
+    check "every TLS daemon exits 0 (no leak of rabbitmq-c's TLS state)" \
+        test -z "$TLS_EXIT_FAIL"
 else
     cat "$T/tls/openssl.out" "$T/tls/start.out" "$T/tls/wait.out" 2>/dev/null
     fail "a RabbitMQ node with a TLS listener starts"
