@@ -143,6 +143,9 @@ static int bybit_create(struct wsgw_instance *in, const void *conf, void **ctx,
         return wsgw_err_set(err, NULL, "out of memory");
     b->in = in;
     b->conf = c;
+    /* first: destroy() tears these down whatever failed after */
+    pthread_mutex_init(&b->inbox_mtx, NULL);
+    pthread_mutex_init(&b->status_mtx, NULL);
     b->dead_after_ms = bybit_dead_after_ms(c);
     b->tconf.default_category = c->category;
     b->tconf.default_depth = c->orderbook_depth;
@@ -152,7 +155,7 @@ static int bybit_create(struct wsgw_instance *in, const void *conf, void **ctx,
     atomic_init(&b->stopping, 0);
     atomic_init(&b->syncs_in_flight, 0);
     if (!b->tents) {
-        free(b);
+        bybit_destroy(b);
         return wsgw_err_set(err, NULL, "out of memory");
     }
     if (bybit_urls_resolve(c, &b->urls, err) != WSGW_OK ||

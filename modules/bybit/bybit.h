@@ -164,7 +164,8 @@ struct bybit {
 
 /* ---- bybit_conn.c (lws thread unless noted) ------------------------- */
 
-/* Set up streams and metrics (create; loop thread). WSGW_OK/WSGW_ERR. */
+/* Set up streams and metrics (create; loop thread; the mutexes exist
+ * already). WSGW_OK/WSGW_ERR. */
 int bybit_conn_init(struct bybit *b, struct wsgw_err *err);
 /* Create the lws context and start the thread (start; loop thread). */
 int bybit_conn_start(struct bybit *b, struct wsgw_err *err);

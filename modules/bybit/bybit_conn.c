@@ -746,8 +746,6 @@ int bybit_conn_init(struct bybit *b, struct wsgw_err *err)
 {
     char labels[256];
     const char *inst = wsgw_instance_name(b->in);
-    pthread_mutex_init(&b->inbox_mtx, NULL);
-    pthread_mutex_init(&b->status_mtx, NULL);
     for (int i = 0; i < BYBIT_STREAMS; i++) {
         struct bybit_conn *s = &b->streams[i];
         s->owner = BYBIT_OWNER_STREAM;

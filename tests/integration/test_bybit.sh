@@ -202,6 +202,36 @@ print("checked %d events of %d frames, %d topics"
 sys.exit(1 if errors else 0)
 PY
 
+# ---- 0. option errors found by -t -------------------------------------------
+
+t_bad() { # t_bad NAME EXPECTED_TEXT SOURCE_YAML_LINES
+    printf 'sources:\n  - name: bybit\n    module: bybit\n%s\n' "$3" >"$T/bad.yaml"
+    local out
+    out=$("$WSGW_BIN" -t -c "$T/bad.yaml" 2>&1)
+    if [ $? = 1 ] && grep -q -F -- "$2" <<<"$out"; then
+        ok "-t refuses $1"
+    else
+        fail "-t refuses $1" "$(head -2 <<<"$out")"
+    fi
+}
+t_bad "custom without public_url" "environment custom needs public_url" \
+    "    environment: custom"
+t_bad "half of the credentials" "api_key and api_secret go together" \
+    "    api_key: only-the-key"
+t_bad "an unknown category" "category 'futures': expected spot" \
+    "    category: futures"
+t_bad "dead_after not above ping_interval" "must be longer than ping_interval" \
+    "    ping_interval: 5s
+    dead_after: 5s"
+t_bad "backoff_max above 30 s" "backoff_max" "    backoff_max: 60s"
+t_bad "a ws URL for REST" "rest_url" \
+    "    api_key: k
+    api_secret: s
+    rest_url: ws://127.0.0.1:1"
+t_bad "an invalid static subscription" "invalid symbol 'btc/usdt'" \
+    "    subscriptions:
+      - { channel: trades, symbol: btc/usdt }"
+
 # ---- A. families, envelope, untouched payloads, REST sync ------------------
 
 sim_start --api-key "$KEY" --api-secret "$SECRET" --no-tag --rate 20 \
