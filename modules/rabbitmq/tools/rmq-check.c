@@ -16,11 +16,14 @@
  *       declare a durable queue with these arguments; a VALUE of digits
  *       is sent as a long integer, anything else as a string.
  *   rmq-check URL bench QUEUE [--count N] [--size BYTES] [--every K]
+ *                             [--exchange NAME] [--like-sink]
  *       the bare rabbitmq-c publisher loop the sink is measured against:
  *       N persistent messages (default 100000) of BYTES (default 600) to
- *       a durable queue (TTL 24 h, max-length 100000, drop-head) through
- *       the default exchange, in confirm mode, waiting for all confirms
- *       every K messages (default 1000). Prints messages/s.
+ *       a durable queue (TTL 24 h, max-length 100000, drop-head), in
+ *       confirm mode, waiting for all confirms every K messages (default
+ *       1000). Through the default exchange, or a topic exchange NAME
+ *       bound with '#' as the sink does; --like-sink adds the sink's
+ *       properties and headers. Prints messages/s.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,13 +262,28 @@ static int cmd_bench(amqp_connection_state_t c, const char *queue, int argc,
                      char **argv)
 {
     long count = 100000, size = 600, every = 1000;
-    for (int i = 0; i + 1 < argc; i += 2) {
+    const char *exchange = NULL;
+    int like_sink = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(argv[i], "--count"))
-            count = atol(argv[i + 1]);
+            count = atol(v), i++;
         else if (!strcmp(argv[i], "--size"))
-            size = atol(argv[i + 1]);
+            size = atol(v), i++;
         else if (!strcmp(argv[i], "--every"))
-            every = atol(argv[i + 1]);
+            every = atol(v), i++;
+        else if (!strcmp(argv[i], "--exchange"))
+            exchange = v, i++;
+        else if (!strcmp(argv[i], "--like-sink"))
+            like_sink = 1;
+        else {
+            fprintf(stderr, "rmq-check: unknown option %s\n", argv[i]);
+            return 1;
+        }
+    }
+    if (count < 1 || size < 1 || every < 1) {
+        fprintf(stderr, "rmq-check: --count, --size, --every must be > 0\n");
+        return 1;
     }
     amqp_table_entry_t e[3] = {
         {amqp_cstring_bytes("x-message-ttl"),
@@ -279,20 +297,55 @@ static int cmd_bench(amqp_connection_state_t c, const char *queue, int argc,
     amqp_queue_declare(c, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, args);
     if (!rpc_ok(c, "queue.declare"))
         return 1;
+    amqp_bytes_t ex = amqp_empty_bytes, key = amqp_cstring_bytes(queue);
+    if (exchange) {
+        ex = amqp_cstring_bytes(exchange);
+        key = amqp_cstring_bytes("trades.linear.BTCUSDT");
+        amqp_exchange_declare(c, 1, ex, amqp_cstring_bytes("topic"), 0, 1, 0, 0,
+                              amqp_empty_table);
+        if (!rpc_ok(c, "exchange.declare"))
+            return 1;
+        amqp_queue_bind(c, 1, amqp_cstring_bytes(queue), ex,
+                        amqp_cstring_bytes("#"), amqp_empty_table);
+        if (!rpc_ok(c, "queue.bind"))
+            return 1;
+    }
     amqp_confirm_select(c, 1);
     if (!rpc_ok(c, "confirm.select"))
         return 1;
     char *body = malloc((size_t)size);
+    if (!body)
+        return 1;
     memset(body, 'x', (size_t)size);
     amqp_bytes_t b = {(size_t)size, body};
     amqp_basic_properties_t p = {
         ._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG,
         .delivery_mode = 2,
         .content_type = amqp_cstring_bytes("application/json")};
+    /* The properties and headers the sink sets (rmq_message.h). */
+    amqp_table_entry_t h[3] = {
+        {amqp_cstring_bytes("event_type"),
+         {.kind = AMQP_FIELD_KIND_UTF8,
+          .value.bytes = amqp_cstring_bytes("trade")}},
+        {amqp_cstring_bytes("topic"),
+         {.kind = AMQP_FIELD_KIND_UTF8,
+          .value.bytes = amqp_cstring_bytes("publicTrade.BTCUSDT")}},
+        {amqp_cstring_bytes("trace_id"),
+         {.kind = AMQP_FIELD_KIND_UTF8,
+          .value.bytes =
+              amqp_cstring_bytes("0123456789abcdef0123456789abcdef")}}};
+    if (like_sink) {
+        p._flags |= AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+                    AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_TIMESTAMP_FLAG;
+        p.headers = (amqp_table_t){3, h};
+        p.message_id =
+            amqp_cstring_bytes("093550a0-bd98-4af6-a076-397a371fff89");
+        p.type = amqp_cstring_bytes("trade");
+        p.timestamp = (uint64_t)(now_ms() / 1000);
+    }
     int64_t start = now_ms();
     for (long i = 1; i <= count; i++) {
-        if (amqp_basic_publish(c, 1, amqp_empty_bytes,
-                               amqp_cstring_bytes(queue), 0, 0, &p, b) != 0) {
+        if (amqp_basic_publish(c, 1, ex, key, 0, 0, &p, b) != 0) {
             fprintf(stderr, "rmq-check: publish failed\n");
             return 1;
         }
@@ -300,8 +353,10 @@ static int cmd_bench(amqp_connection_state_t c, const char *queue, int argc,
             return 1;
     }
     int64_t ms = now_ms() - start;
-    printf("%ld messages of %ld bytes, confirms every %ld: %.0f msg/s\n", count,
-           size, every, ms > 0 ? count * 1000.0 / (double)ms : 0.0);
+    printf("%ld messages of %ld bytes%s%s, confirms every %ld: %.0f msg/s\n",
+           count, size, exchange ? " via a topic exchange" : "",
+           like_sink ? " with the sink's headers" : "", every,
+           ms > 0 ? count * 1000.0 / (double)ms : 0.0);
     free(body);
     return 0;
 }
@@ -313,7 +368,8 @@ int main(int argc, char **argv)
                         "[--idle-ms MS] [--max-ms MS]\n"
                         "       rmq-check URL declare QUEUE [KEY=VALUE ...]\n"
                         "       rmq-check URL bench QUEUE [--count N] "
-                        "[--size BYTES] [--every K]\n");
+                        "[--size BYTES] [--every K] [--exchange NAME] "
+                        "[--like-sink]\n");
         return 2;
     }
     amqp_connection_state_t c = connect_url(argv[1]);
