@@ -386,6 +386,8 @@ static int pump(struct rmq_sink *s, int stopping)
         n = wsgw_sink_pop(s->in, s->batch, room,
                           idle && !stopping ? IDLE_WAIT_MS : 0);
         if (n > 0) {
+            /* Not idle from the moment they leave the core queue. */
+            atomic_store(&s->held, rmq_window_held(&s->win) + n);
             int rc = publish_new(s, n);
             update_held(s);
             if (rc != WSGW_OK)
