@@ -89,6 +89,11 @@ const char *wsgw_instance_module(const struct wsgw_instance *in)
     return in ? in->mod->name : "core";
 }
 
+unsigned wsgw_sink_classes(const struct wsgw_instance *sink)
+{
+    return sink ? sink->classes : 0;
+}
+
 /* ---- building instances ---------------------------------------------- */
 
 static const unsigned kind_needs[] = {
@@ -260,6 +265,10 @@ static struct wsgw_instance *build_instance(struct entry *e,
     in->log_level = lvl;
     if (e->kind == INSTANCE_SINK) {
         in->required = e->core.required;
+        for (size_t r = 0; r < d.dc.n_routes; r++)
+            for (size_t t = 0; t < d.dc.routes[r].to.n; t++)
+                if (strcmp(d.dc.routes[r].to.v[t], e->name) == 0)
+                    in->classes |= d.dc.routes[r].classes;
         struct sinkq_conf qc = {
             .max_events = (size_t)e->core.queue_size,
             .max_bytes = (size_t)e->core.queue_bytes,

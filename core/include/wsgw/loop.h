@@ -100,6 +100,11 @@ enum wsgw_sink_counter {
 /* Add n to one of the sink's counters (feeds /metrics). Any thread. */
 void wsgw_sink_count(struct wsgw_instance *sink, enum wsgw_sink_counter c,
                      uint64_t n);
+/*
+ * The classes routes send to this sink (WSGW_CLASS_BIT set), known from
+ * create on: a sink can prepare for just those (declare their queues).
+ */
+unsigned wsgw_sink_classes(const struct wsgw_instance *sink);
 /* Events waiting in the sink's core queue. Any thread. */
 size_t wsgw_sink_depth(const struct wsgw_instance *sink);
 
