@@ -92,6 +92,8 @@ static int rmq_create(struct wsgw_instance *in, const void *conf, void **ctx,
         check_tls(c, &s->url, err) != WSGW_OK ||
         rmq_topology_build(c, &s->topo, err) != WSGW_OK)
         goto fail;
+    if (s->topo.declare_routed)
+        s->topo.declare_mask |= wsgw_sink_classes(in);
     if (c->reconnect_max_ms < c->reconnect_min_ms) {
         wsgw_err_set(err, NULL,
                      "option 'reconnect_max' must not be less than "

@@ -52,10 +52,11 @@ const struct wsgw_option rmq_options[] = {
      "name of a consumer group's queue; {queue} {class} {consumer}"},
     {"consumers", WSGW_OPT_NODE, NULL, 0, OFF(consumers), 0, 0, NULL,
      "consumer groups: list of {name, classes, bind, queue}"},
-    {"declare_classes", WSGW_OPT_STRLIST, "all", 0, OFF(declare_classes), 0, 0,
-     NULL,
-     "classes whose exchange and queues are declared on connect (all, or "
-     "names); others on their first event"},
+    {"declare_classes", WSGW_OPT_STRLIST, "routed", 0, OFF(declare_classes), 0,
+     0, NULL,
+     "classes whose exchange and queues are declared on connect (routed: "
+     "those the routes send here; all; none; or names); others on their "
+     "first event"},
     {"message_ttl", WSGW_OPT_DURATION, "24h", 0, OFF(message_ttl_ms), 0,
      4294967295LL, NULL, "x-message-ttl of every queue; 0 for none"},
     {"max_length", WSGW_OPT_INT, "100000", 0, OFF(max_length), 0, 2147483647LL,
@@ -344,20 +345,23 @@ static int build_consumer(const struct rmq_conf *c, struct rmq_topology *t,
 }
 
 static int build_declare_mask(const struct rmq_conf *c, unsigned *mask,
-                              struct wsgw_err *err)
+                              int *routed, struct wsgw_err *err)
 {
     *mask = 0;
+    *routed = 0;
     for (size_t i = 0; i < c->declare_classes.n; i++) {
         const char *s = c->declare_classes.v[i];
         int cls = wsgw_class_from_name(s);
         if (strcmp(s, "all") == 0)
             *mask |= WSGW_CLASS_ALL;
+        else if (strcmp(s, "routed") == 0)
+            *routed = 1;
         else if (strcmp(s, "none") == 0)
             ;
         else if (cls < 0)
             return wsgw_err_set(err, NULL,
                                 "option 'declare_classes': unknown class "
-                                "'%s' (all, none, %s)",
+                                "'%s' (routed, all, none, %s)",
                                 s, class_list());
         else
             *mask |= WSGW_CLASS_BIT(cls);
@@ -371,7 +375,8 @@ int rmq_topology_build(const struct rmq_conf *c, struct rmq_topology *t,
     char qname[WSGW_CLASS_COUNT][RMQ_NAME_MAX + 1];
     *t = (struct rmq_topology){0};
 
-    if (build_declare_mask(c, &t->declare_mask, err) != WSGW_OK ||
+    if (build_declare_mask(c, &t->declare_mask, &t->declare_routed, err) !=
+            WSGW_OK ||
         build_defaults(c, t, qname, err) != WSGW_OK)
         goto fail;
 

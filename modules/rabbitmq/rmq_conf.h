@@ -70,6 +70,8 @@ struct rmq_topology {
     /* Classes declared as soon as a connection opens (WSGW_CLASS_BIT);
      * the others are declared before their first event is published. */
     unsigned declare_mask;
+    /* declare_classes has "routed": the caller adds wsgw_sink_classes(). */
+    int declare_routed;
 };
 
 /*

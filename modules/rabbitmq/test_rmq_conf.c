@@ -61,7 +61,8 @@ static void test_defaults(void **state)
     assert_int_equal(f.conf.overflow, RMQ_OVERFLOW_DROP_HEAD);
     assert_int_equal(f.conf.confirm_window, 1000);
     assert_int_equal(f.conf.heartbeat_ms, 30000);
-    assert_int_equal(f.topo.declare_mask, WSGW_CLASS_ALL);
+    assert_int_equal(f.topo.declare_mask, 0);
+    assert_int_equal(f.topo.declare_routed, 1);
     for (int c = 0; c < WSGW_CLASS_COUNT; c++) {
         char want[64];
         snprintf(want, sizeof(want), "ws-gateway.%s", wsgw_class_name(c));
