@@ -66,7 +66,7 @@ static int valid_service(const char *s)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return 0;
-    return 1;
+    return http_utf8_valid(s, n);
 }
 
 static void post_subscription(struct wsgw_http_req *req, void *arg)

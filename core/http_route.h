@@ -46,4 +46,7 @@ void http_routes_foreach(http_route_visit_fn fn, void *arg);
  */
 char *http_percent_decode(const char *s, size_t len, int plus_space);
 
+/* 1 when s[0..n) is valid UTF-8 (client input quoted into JSON). */
+int http_utf8_valid(const char *s, size_t n);
+
 #endif
