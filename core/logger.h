@@ -10,9 +10,9 @@
 enum log_format { LOG_FORMAT_JSON = 0, LOG_FORMAT_TEXT = 1 };
 
 struct log_conf {
-    int level;              /* default level (enum wsgw_log_level)      */
+    int level; /* default level (enum wsgw_log_level)      */
     enum log_format format;
-    const char *file;       /* NULL or "-" or "stderr": stderr          */
+    const char *file; /* NULL or "-" or "stderr": stderr          */
 };
 
 /*

@@ -26,8 +26,7 @@ int registry_init(struct wsgw_instance *source, struct wsgw_instance *store,
  * records of requesting_service "config". Validated with the source's
  * topic_build, errors as FILE:LINE:COL. Runs under `wsgw -t` too.
  */
-int registry_add_static(const struct wsgw_conf_node *seq,
-                        struct wsgw_err *err);
+int registry_add_static(const struct wsgw_conf_node *seq, struct wsgw_err *err);
 
 /*
  * After modules started: load the store, merge with the static set and
