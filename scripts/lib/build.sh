@@ -4,7 +4,7 @@
 
 build_bootstrap() {
     if [ ! -x "$TOP/configure" ] || [ "$TOP/configure.ac" -nt "$TOP/configure" ]; then
-        echo "== autoreconf"
+        echo "== autoreconf" >&2
         (cd "$TOP" && ./autogen.sh) || return 1
     fi
 }
@@ -12,10 +12,10 @@ build_bootstrap() {
 build_tree() {
     build_bootstrap || return 1
     if [ ! -f "$TOP/Makefile" ] || [ "$TOP/configure" -nt "$TOP/config.status" ]; then
-        echo "== configure $*"
+        echo "== configure $*" >&2
         (cd "$TOP" && ./configure -q "$@") || return 1
     fi
-    echo "== make"
+    echo "== make" >&2
     make -C "$TOP" -s -j"$(nproc)" all >/dev/null || make -C "$TOP" all
 }
 
@@ -32,9 +32,9 @@ build_dir() {
         (cd "$dir" && ./autogen.sh >/dev/null 2>&1) || return 1
     fi
     if [ ! -f "$dir/Makefile" ] || [ "$dir/configure" -nt "$dir/config.status" ]; then
-        echo "== configure ($dir) $*"
+        echo "== configure ($dir) $*" >&2
         (cd "$dir" && ./configure -q "$@") || return 1
     fi
-    echo "== make ($dir)"
+    echo "== make ($dir)" >&2
     make -C "$dir" -s -j"$(nproc)" all >/dev/null || make -C "$dir" all
 }
