@@ -13,7 +13,7 @@ deps_install() {
     local missing
     missing=$(deps_missing "$@")
     [ -z "$missing" ] && return 0
-    echo "== installing Debian packages:" $missing
+    echo "== installing Debian packages:" $missing >&2
     if [ "$(id -u)" != 0 ]; then
         echo "need root to install: $missing" >&2
         return 1
