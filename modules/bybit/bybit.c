@@ -216,6 +216,7 @@ static void bybit_destroy(void *ctx)
         }
     }
     free(b->tents);
+    free(b->pend);
     free(b);
 }
 

@@ -116,8 +116,6 @@ struct bybit_conn {
     int64_t rx_ns;
 
     struct bybit_norm norm;
-    struct wsgw_event **evs;
-    size_t evcap;
 
     struct wsgw_metric *m_frames, *m_reconnects, *m_connected;
 
@@ -127,6 +125,13 @@ struct bybit_conn {
 /* The instance context. */
 struct bybit {
     struct wsgw_instance *in;
+    /*
+     * lws thread: events of the frames read in one lws_service() pass,
+     * emitted together after it (one queue lock and at most one wake-up
+     * of the core per pass instead of per frame).
+     */
+    struct wsgw_event **pend;
+    size_t npend, cap_pend;
     const struct bybit_conf *conf;
     struct bybit_urls urls;
     struct bybit_topic_conf tconf;

@@ -294,24 +294,39 @@ static void on_established(struct bybit_conn *s)
 
 static void make_trace_id(char out[33])
 {
-    uint64_t a = wsgw_random_below(UINT64_MAX);
-    uint64_t c = wsgw_random_below(UINT64_MAX);
-    snprintf(out, 33, "%016" PRIx64 "%016" PRIx64, a, c);
+    static const char hex[] = "0123456789abcdef";
+    uint64_t v[2] = {wsgw_random_below(UINT64_MAX),
+                     wsgw_random_below(UINT64_MAX)};
+    for (int i = 0; i < 32; i++)
+        out[i] = hex[(v[i / 16] >> (60 - 4 * (i % 16))) & 0xf];
+    out[32] = '\0';
 }
+
+/* Hand what the last service pass produced to the core, in order. */
+static void flush_events(struct bybit *b)
+{
+    if (b->npend) {
+        wsgw_emit(b->in, b->pend, b->npend);
+        b->npend = 0;
+    }
+}
+
+/* Frames read in one pass beyond this are emitted at once anyway. */
+#define PEND_MAX 1024
 
 static void emit_events(struct bybit_conn *s)
 {
     struct bybit *b = s->b;
     struct bybit_norm *n = &s->norm;
-    if (n->nev > s->evcap) {
-        size_t cap = n->nev < 64 ? 64 : n->nev;
-        struct wsgw_event **e = realloc(s->evs, cap * sizeof *e);
+    if (b->npend + n->nev > b->cap_pend) {
+        size_t cap = b->npend + n->nev < 256 ? 256 : 2 * (b->npend + n->nev);
+        struct wsgw_event **e = realloc(b->pend, cap * sizeof *e);
         if (!e) {
             bybit_count_malformed(b, "out_of_memory");
             return;
         }
-        s->evs = e;
-        s->evcap = cap;
+        b->pend = e;
+        b->cap_pend = cap;
     }
     char trace[33];
     make_trace_id(trace);
@@ -322,16 +337,18 @@ static void emit_events(struct bybit_conn *s)
         spec.received_ns = s->rx_ns;
         spec.trace_id = trace;
         struct wsgw_event *ev = wsgw_event_new(&spec);
-        if (ev)
-            s->evs[k++] = ev;
+        if (ev) {
+            b->pend[b->npend++] = ev;
+            k++;
+        }
     }
     if (k < n->nev)
         wsgw_error(b->in, "out of memory: %zu events of %.*s lost", n->nev - k,
                    (int)n->topic_len, n->topic);
-    if (k) {
-        wsgw_emit(b->in, s->evs, k);
+    if (k)
         wsgw_counter_add(b->m_events[n->family->cls], k);
-    }
+    if (b->npend >= PEND_MAX)
+        flush_events(b);
 }
 
 static void on_control(struct bybit_conn *s, const char *buf, size_t len)
@@ -801,9 +818,12 @@ static void *thread_main(void *arg)
     struct bybit *b = arg;
     lws_sul_schedule(b->lws, 0, &b->tick, on_tick, TICK_US);
     drain_inbox(b);
-    while (!atomic_load(&b->stopping))
-        if (lws_service(b->lws, 0) < 0)
+    while (!atomic_load(&b->stopping)) {
+        int rc = lws_service(b->lws, 0);
+        flush_events(b);
+        if (rc < 0)
             break;
+    }
     lws_sul_cancel(&b->tick);
     bybit_rest_abort_all(b);
     return NULL;
@@ -876,7 +896,6 @@ void bybit_conn_free(struct bybit *b)
         out_clear(s);
         bybit_norm_free(&s->norm);
         free(s->rx);
-        free(s->evs);
     }
     pthread_mutex_lock(&b->inbox_mtx);
     struct bybit_cmd *c = b->inbox_head;
