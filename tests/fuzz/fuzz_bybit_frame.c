@@ -15,6 +15,11 @@
  *     frame's topic;
  *   - every envelope built from it is a valid JSON object with the keys of
  *     wsgw/event.h, and its "payload" is the payload.
+ * A frame without a topic (CONTROL) also goes where the module sends it:
+ * bybit_ctl_parse() (bybit_control.c), then bsub_on_ack() of a linear and
+ * an option stream table (bybit_subs.c) holding topics with a request in
+ * flight ("lin-1", "opt-1"), then retries and timeouts (bsub_tick): every
+ * answer names a topic the table holds, at most once per request.
  * A failed check aborts, which libFuzzer reports as a crash with the input.
  */
 #include <stdint.h>
@@ -26,7 +31,10 @@
 
 #include <wsgw/event.h>
 
+#include "bybit_control.h"
 #include "bybit_normalize.h"
+#include "bybit_subs.h"
+#include "bybit_topic.h"
 
 static struct bybit_norm g_norm; /* reused across frames, as the module does */
 
@@ -139,6 +147,71 @@ static void check_events(const struct bybit_norm *n)
     }
 }
 
+/* ---- control frames: acks against a stream's subscription table ---- */
+
+static const char *const sub_topics[] = {
+    "publicTrade.BTCUSDT",          "orderbook.50.BTCUSDT", "tickers.ETHUSDT",
+    "tickers.BTC-27DEC25-100000-C", "publicTrade.BTC",      NULL};
+
+static size_t g_answers;
+
+static void sub_send(void *arg, const char *text, size_t len)
+{
+    json_error_t e;
+    json_t *j = json_loadb(text, len, 0, &e);
+    CHECK(j && json_is_object(j), "request is not a JSON object: %.*s",
+          (int)len, text);
+    json_decref(j);
+}
+
+static void sub_answer(void *arg, enum bsub_op op, const char *topic, int ok,
+                       const char *reason)
+{
+    int known = 0;
+    CHECK(topic != NULL, "an answer without a topic");
+    for (const char *const *t = sub_topics; *t; t++)
+        known |= strcmp(*t, topic) == 0;
+    CHECK(known, "answer for a topic never asked: %s", topic);
+    CHECK(op == BSUB_OP_SUBSCRIBE || op == BSUB_OP_UNSUBSCRIBE, "op %d",
+          (int)op);
+    g_answers++;
+}
+
+static void ack_pass(const char *buf, size_t len)
+{
+    struct bybit_ctl c;
+    memset(&c, 0, sizeof(c));
+    if (bybit_ctl_parse(buf, len, &c) != 0)
+        return;
+    CHECK(memchr(c.ret_msg, 0, sizeof(c.ret_msg)) != NULL, "ret_msg");
+    CHECK(memchr(c.req_id, 0, sizeof(c.req_id)) != NULL, "req_id");
+    char failed[128];
+    if (bybit_failed_topic(c.ret_msg, failed, sizeof(failed)))
+        CHECK(memchr(failed, 0, sizeof(failed)) != NULL, "failed topic");
+
+    static const int streams[] = {BYBIT_LINEAR, BYBIT_OPTION};
+    for (size_t k = 0; k < 2; k++) {
+        struct bsub s;
+        struct bsub_callbacks cb = {sub_send, sub_answer, NULL};
+        CHECK(bsub_init(&s, streams[k], &cb) == 0, "bsub_init");
+        for (const char *const *t = sub_topics; *t; t++)
+            CHECK(bsub_want(&s, *t, NULL) != NULL, "bsub_want");
+        bsub_pump(&s, 1000);
+        g_answers = 0;
+        bsub_on_ack(&s, &c, 1500);
+        /* an ack answers the topics of one request, each at most once */
+        CHECK(g_answers <= 5, "%zu answers to one ack", g_answers);
+        bsub_unwant(&s, "tickers.ETHUSDT", 1);
+        for (int64_t now = 20000; now <= 80000; now += 20000)
+            if (bsub_tick(&s, now, 10000))
+                bsub_pump(&s, now);
+        bsub_reset(&s);
+        bsub_pump(&s, 90000);
+        bsub_free(&s);
+    }
+    bybit_ctl_free(&c);
+}
+
 static void one_pass(const char *buf, size_t len, const char *category)
 {
     int kind = bybit_normalize(&g_norm, buf, len, category);
@@ -169,6 +242,8 @@ static void one_pass(const char *buf, size_t len, const char *category)
     }
     if (kind == BYBIT_FRAME_DATA)
         check_events(&g_norm);
+    else if (kind == BYBIT_FRAME_CONTROL && category)
+        ack_pass(buf, len);
     json_decref(ref);
 }
 

@@ -88,7 +88,9 @@ harness_srcs() {
     case "$1" in
     bybit_frame)
         echo modules/bybit/bybit_normalize.c modules/bybit/bybit_json.c \
-            core/event.c core/util.c core/json_escape.c
+            modules/bybit/bybit_control.c modules/bybit/bybit_subs.c \
+            modules/bybit/bybit_topic.c core/event.c core/util.c \
+            core/json_escape.c
         ;;
     conf)
         echo core/conf_tree.c core/conf_interp.c core/conf_opts.c \
@@ -116,6 +118,8 @@ make_seeds() {
                 [ -n "$line" ] && printf '%s' "$line" >"$dir/$(basename "$f" .jsonl)-$n.json"
             done <"$f"
         done
+        # acks for the requests the harness's subscription tables send
+        cp "$FUZZ"/seeds/bybit_frame/*.json "$dir"/ 2>/dev/null
         ;;
     conf)
         cp "$TOP"/conf/*.yaml "$dir"/ 2>/dev/null
