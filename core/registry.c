@@ -11,6 +11,7 @@
  */
 #include <config.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "registry_int.h"
@@ -19,6 +20,7 @@
 #define ACK_QUEUE           8192
 
 struct reg_topic {
+    struct reg_topic *hnext; /* chain in R.topic_idx */
     struct wsgw_topic t;
     size_t refs;
     int requested; /* source_ops->subscribe was called */
@@ -27,6 +29,8 @@ struct reg_topic {
 };
 
 struct reg_rec {
+    struct reg_rec *id_next;  /* chain in R.id_idx                       */
+    struct reg_rec *key_next; /* chain in R.key_idx (service+stream+topic) */
     struct wsgw_sub_record r;
     struct reg_topic *topic; /* while active and subscribable */
     int64_t saved_last_event;
@@ -54,6 +58,11 @@ static struct {
     size_t n_recs, cap_recs;
     struct reg_topic **topics;
     size_t n_topics, cap_topics;
+    /* Hash indexes (buckets = power of two): lookups stay O(1) however
+     * many records a long-lived deployment accumulates. */
+    struct reg_rec **id_idx, **key_idx;
+    struct reg_topic **topic_idx;
+    size_t nbuckets, ntopic_buckets;
     struct wsgw_handoff *acks; /* read by other threads: atomic access */
     struct wsgw_timer *persist;
     struct wsgw_metric *gauges[4];
@@ -116,11 +125,117 @@ static void view(const struct reg_rec *rec, struct wsgw_sub_record *out)
     out->last_event_at_ms = live_last_event(rec);
 }
 
+/* FNV-1a over NUL-separated parts. */
+static size_t hash_parts(const char *a, const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < 3 && parts[i]; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+    }
+    return (size_t)h;
+}
+
+static size_t id_slot(const char *id)
+{
+    return hash_parts(id, NULL, NULL) & (R.nbuckets - 1);
+}
+
+static size_t key_slot(const char *service, const char *stream,
+                       const char *topic)
+{
+    return hash_parts(service, stream, topic) & (R.nbuckets - 1);
+}
+
+static size_t topic_slot(const char *stream, const char *topic)
+{
+    return hash_parts(stream, topic, NULL) & (R.ntopic_buckets - 1);
+}
+
+static void idx_link(struct reg_rec *rec)
+{
+    size_t i = id_slot(rec->r.id);
+    size_t k = key_slot(rec->r.requesting_service, rec->r.stream, rec->r.topic);
+    rec->id_next = R.id_idx[i];
+    R.id_idx[i] = rec;
+    rec->key_next = R.key_idx[k];
+    R.key_idx[k] = rec;
+}
+
+static void idx_unlink(struct reg_rec *rec)
+{
+    struct reg_rec **pp = &R.id_idx[id_slot(rec->r.id)];
+    while (*pp && *pp != rec)
+        pp = &(*pp)->id_next;
+    if (*pp)
+        *pp = rec->id_next;
+    pp = &R.key_idx[key_slot(rec->r.requesting_service, rec->r.stream,
+                             rec->r.topic)];
+    while (*pp && *pp != rec)
+        pp = &(*pp)->key_next;
+    if (*pp)
+        *pp = rec->key_next;
+}
+
+/* Keep about one record per bucket; rebuild both indexes when doubling. */
+static int idx_reserve(size_t n)
+{
+    if (n < R.nbuckets && R.id_idx)
+        return WSGW_OK;
+    size_t nb = R.nbuckets ? R.nbuckets : 256;
+    while (nb <= n)
+        nb *= 2;
+    struct reg_rec **ids = calloc(nb, sizeof(*ids));
+    struct reg_rec **keys = calloc(nb, sizeof(*keys));
+    if (!ids || !keys) {
+        free(ids);
+        free(keys);
+        return WSGW_ERR;
+    }
+    free(R.id_idx);
+    free(R.key_idx);
+    R.id_idx = ids;
+    R.key_idx = keys;
+    R.nbuckets = nb;
+    for (size_t i = 0; i < R.n_recs; i++)
+        idx_link(R.recs[i]);
+    return WSGW_OK;
+}
+
+static void topic_link(struct reg_topic *tp)
+{
+    size_t i = topic_slot(tp->t.stream, tp->t.topic);
+    tp->hnext = R.topic_idx[i];
+    R.topic_idx[i] = tp;
+}
+
+static int topic_reserve(size_t n)
+{
+    if (n < R.ntopic_buckets && R.topic_idx)
+        return WSGW_OK;
+    size_t nb = R.ntopic_buckets ? R.ntopic_buckets : 256;
+    while (nb <= n)
+        nb *= 2;
+    struct reg_topic **b = calloc(nb, sizeof(*b));
+    if (!b)
+        return WSGW_ERR;
+    free(R.topic_idx);
+    R.topic_idx = b;
+    R.ntopic_buckets = nb;
+    for (size_t i = 0; i < R.n_topics; i++)
+        topic_link(R.topics[i]);
+    return WSGW_OK;
+}
+
 static struct reg_rec *find_id(const char *id)
 {
-    for (size_t i = 0; i < R.n_recs; i++)
-        if (strcmp(R.recs[i]->r.id, id) == 0)
-            return R.recs[i];
+    if (!R.nbuckets)
+        return NULL;
+    for (struct reg_rec *c = R.id_idx[id_slot(id)]; c; c = c->id_next)
+        if (strcmp(c->r.id, id) == 0)
+            return c;
     return NULL;
 }
 
@@ -133,9 +248,10 @@ static struct reg_rec *find_key(const char *service, const char *stream,
 {
     struct reg_rec *best = NULL;
 
-    for (size_t i = 0; i < R.n_recs; i++) {
-        struct reg_rec *c = R.recs[i];
-
+    if (!R.nbuckets)
+        return NULL;
+    for (struct reg_rec *c = R.key_idx[key_slot(service, stream, topic)]; c;
+         c = c->key_next) {
         if (strcmp(c->r.requesting_service, service) != 0 ||
             strcmp(c->r.stream, stream) != 0 || strcmp(c->r.topic, topic) != 0)
             continue;
@@ -149,10 +265,13 @@ static struct reg_rec *find_key(const char *service, const char *stream,
 
 static struct reg_topic *find_topic(const char *stream, const char *topic)
 {
-    for (size_t i = 0; i < R.n_topics; i++)
-        if (strcmp(R.topics[i]->t.stream, stream) == 0 &&
-            strcmp(R.topics[i]->t.topic, topic) == 0)
-            return R.topics[i];
+    if (!R.ntopic_buckets)
+        return NULL;
+    for (struct reg_topic *tp = R.topic_idx[topic_slot(stream, topic)]; tp;
+         tp = tp->hnext)
+        if (strcmp(tp->t.stream, stream) == 0 &&
+            strcmp(tp->t.topic, topic) == 0)
+            return tp;
     return NULL;
 }
 
@@ -177,7 +296,8 @@ static struct reg_rec *rec_add(const struct wsgw_sub_record *r)
 {
     struct reg_rec *rec;
 
-    if (grow(&R.recs, &R.cap_recs, R.n_recs, sizeof(*R.recs)) != WSGW_OK)
+    if (grow(&R.recs, &R.cap_recs, R.n_recs, sizeof(*R.recs)) != WSGW_OK ||
+        idx_reserve(R.n_recs + 1) != WSGW_OK)
         return NULL;
     rec = calloc(1, sizeof(*rec));
     if (!rec)
@@ -185,6 +305,7 @@ static struct reg_rec *rec_add(const struct wsgw_sub_record *r)
     rec->r = *r;
     rec->saved_last_event = r->last_event_at_ms;
     R.recs[R.n_recs++] = rec;
+    idx_link(rec);
     return rec;
 }
 
@@ -195,7 +316,8 @@ static int topic_attach(struct reg_rec *rec, const struct wsgw_topic *t)
 
     if (!tp) {
         if (grow(&R.topics, &R.cap_topics, R.n_topics, sizeof(*R.topics)) !=
-            WSGW_OK)
+                WSGW_OK ||
+            topic_reserve(R.n_topics + 1) != WSGW_OK)
             return WSGW_ERR;
         tp = calloc(1, sizeof(*tp));
         if (!tp)
@@ -203,6 +325,7 @@ static int topic_attach(struct reg_rec *rec, const struct wsgw_topic *t)
         tp->t = *t;
         copy_str(tp->status, sizeof(tp->status), WSGW_SUB_PENDING);
         R.topics[R.n_topics++] = tp;
+        topic_link(tp);
     }
     tp->refs++;
     rec->topic = tp;
@@ -230,6 +353,11 @@ static void topic_detach(struct reg_rec *rec)
             R.topics[i] = R.topics[--R.n_topics];
             break;
         }
+    struct reg_topic **pp = &R.topic_idx[topic_slot(tp->t.stream, tp->t.topic)];
+    while (*pp && *pp != tp)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = tp->hnext;
     free(tp);
 }
 
@@ -396,8 +524,11 @@ int registry_add_static(const struct wsgw_conf_node *seq, struct wsgw_err *err)
         r.created_at_ms = r.updated_at_ms = wsgw_now_ms();
         rec = rec_add(&r);
         if (!rec || topic_attach(rec, &t) != WSGW_OK) {
-            if (rec)
-                R.recs[--R.n_recs] = NULL, free(rec);
+            if (rec) {
+                idx_unlink(rec);
+                R.recs[--R.n_recs] = NULL;
+                free(rec);
+            }
             wsgw_err_set(err, NULL, "registry: out of memory");
             goto done;
         }
@@ -501,7 +632,9 @@ static void merge(const struct wsgw_sub_record *sr, size_t n)
          * its id if the YAML still lists it, else it is cancelled. */
         st = find_key(REGISTRY_CONFIG_SERVICE, r->stream, r->topic);
         if (st && st->is_static == 1) {
+            idx_unlink(st);
             memcpy(st->r.id, r->id, sizeof(st->r.id));
+            idx_link(st);
             st->r.created_at_ms = r->created_at_ms;
             st->r.last_event_at_ms = r->last_event_at_ms;
             st->saved_last_event = r->last_event_at_ms;
@@ -661,6 +794,9 @@ void registry_free(void)
     for (size_t i = 0; i < R.n_topics; i++)
         free(R.topics[i]);
     free(R.topics);
+    free(R.id_idx);
+    free(R.key_idx);
+    free(R.topic_idx);
     free(R.state_dir);
     memset(&R, 0, sizeof(R));
 }

@@ -41,12 +41,12 @@ struct store_file {
 
     /* Shared with the writer thread, under mu. */
     pthread_mutex_t mu;
-    pthread_cond_t cv;      /* work for the writer             */
-    pthread_cond_t done_cv; /* a write finished               */
-    char *pending;          /* newest document to write        */
-    uint64_t gen_queued;    /* documents handed to the writer  */
-    uint64_t gen_done;      /* newest document written         */
-    uint64_t gen_failed;    /* newest document that failed     */
+    pthread_cond_t cv;        /* work for the writer             */
+    pthread_cond_t done_cv;   /* a write finished               */
+    struct snapshot *pending; /* newest set to write           */
+    uint64_t gen_queued;      /* documents handed to the writer  */
+    uint64_t gen_done;        /* newest document written         */
+    uint64_t gen_failed;      /* newest document that failed     */
     int last_failed;
     int stop;
     int thread_started;
@@ -55,6 +55,26 @@ struct store_file {
 };
 
 static int record_from_json(json_t *o, struct wsgw_sub_record *r);
+
+/*
+ * A copy of the set for the writer thread, which serializes it: turning
+ * thousands of records into JSON on the loop stalled the API for tens of
+ * milliseconds (scripts/bench, admin create); a memcpy does not.
+ */
+struct snapshot {
+    struct wsgw_sub_record *recs;
+    size_t n;
+};
+
+static void snapshot_free(struct snapshot *snap)
+{
+    if (snap) {
+        free(snap->recs);
+        free(snap);
+    }
+}
+
+static char *serialize(const struct snapshot *snap);
 
 struct store_file *store_file_new(const char *dir)
 {
@@ -159,6 +179,7 @@ static void *writer_main(void *arg)
 
     pthread_mutex_lock(&sf->mu);
     for (;;) {
+        struct snapshot *snap;
         char *doc;
         uint64_t gen;
         int rc, err;
@@ -167,17 +188,24 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&sf->cv, &sf->mu);
         if (!sf->pending)
             break;
-        doc = sf->pending;
+        snap = sf->pending;
         sf->pending = NULL;
         gen = sf->gen_queued;
         pthread_mutex_unlock(&sf->mu);
 
-        rc = write_file(sf, doc);
-        err = errno;
+        doc = serialize(snap);
+        if (doc) {
+            rc = write_file(sf, doc);
+            err = errno;
+        } else {
+            rc = -1;
+            err = ENOMEM;
+        }
+        free(doc);
 
         pthread_mutex_lock(&sf->mu);
         if (rc == 0) {
-            free(doc);
+            snapshot_free(snap);
             if (sf->last_failed)
                 wsgw_info(NULL, "subscription store: %s written again",
                           sf->path);
@@ -198,9 +226,9 @@ static void *writer_main(void *arg)
         pthread_cond_broadcast(&sf->done_cv);
         /* Retry unless a newer document replaced this one meanwhile. */
         if (!sf->pending)
-            sf->pending = doc;
+            sf->pending = snap;
         else
-            free(doc);
+            snapshot_free(snap);
         if (sf->stop)
             break;
         {
@@ -247,7 +275,7 @@ int store_file_open(struct store_file *sf, struct wsgw_err *err)
     return WSGW_OK;
 }
 
-static char *serialize(const struct store_file *sf)
+static char *serialize(const struct snapshot *sf)
 {
     json_t *arr = json_array(), *doc;
     char now[WSGW_TIME_LEN + 1];
@@ -285,20 +313,27 @@ static char *serialize(const struct store_file *sf)
 /* Hand the current set to the writer; returns its generation, 0 if none. */
 static uint64_t queue_write(struct store_file *sf)
 {
-    char *doc;
+    struct snapshot *snap;
     uint64_t gen;
 
     if (!sf->dirty)
         return 0;
-    doc = serialize(sf);
-    if (!doc) {
-        wsgw_error(NULL, "subscription store: out of memory serializing");
+    snap = calloc(1, sizeof(*snap));
+    if (snap && sf->n) {
+        snap->recs = malloc(sf->n * sizeof(*snap->recs));
+        if (snap->recs)
+            memcpy(snap->recs, sf->recs, sf->n * sizeof(*snap->recs));
+    }
+    if (!snap || (sf->n && !snap->recs)) {
+        snapshot_free(snap);
+        wsgw_error(NULL, "subscription store: out of memory copying the set");
         return 0;
     }
+    snap->n = sf->n;
     sf->dirty = 0;
     pthread_mutex_lock(&sf->mu);
-    free(sf->pending); /* superseded: the new document has everything */
-    sf->pending = doc;
+    snapshot_free(sf->pending); /* superseded: the new set has everything */
+    sf->pending = snap;
     gen = ++sf->gen_queued;
     pthread_cond_signal(&sf->cv);
     pthread_mutex_unlock(&sf->mu);
@@ -327,18 +362,20 @@ int store_file_flush(struct store_file *sf)
     gen = queue_write(sf);
     if (!sf->thread_started) {
         /* Not opened (tests, or a start that failed): write inline. */
+        struct snapshot *snap;
         char *doc = NULL;
 
         pthread_mutex_lock(&sf->mu);
-        doc = sf->pending;
+        snap = sf->pending;
         sf->pending = NULL;
         pthread_mutex_unlock(&sf->mu);
-        if (doc && write_file(sf, doc) != 0) {
+        if (snap && (!(doc = serialize(snap)) || write_file(sf, doc) != 0)) {
             wsgw_error(NULL, "subscription store: cannot write %s: %s",
-                       sf->path, strerror(errno));
+                       sf->path, doc ? strerror(errno) : "out of memory");
             rc = WSGW_ERR;
         }
         free(doc);
+        snapshot_free(snap);
         return rc;
     }
     pthread_mutex_lock(&sf->mu);
@@ -368,7 +405,7 @@ void store_file_free(struct store_file *sf)
                    "written to %s",
                    sf->path);
     wsgw_timer_free(sf->timer);
-    free(sf->pending);
+    snapshot_free(sf->pending);
     pthread_mutex_destroy(&sf->mu);
     pthread_cond_destroy(&sf->cv);
     pthread_cond_destroy(&sf->done_cv);
