@@ -115,7 +115,7 @@ static const struct wsgw_option sink_options[] = {
          "log level of this instance"),
     EOPT("queue_size", WSGW_OPT_INT, "100000", 0, queue_size, 0, 100000000,
          NULL, "events the sink's queue holds before overflow; 0: no limit"),
-    EOPT("queue_bytes", WSGW_OPT_SIZE, "64MiB", 0, queue_bytes, 0,
+    EOPT("queue_bytes", WSGW_OPT_SIZE, "32MiB", 0, queue_bytes, 0,
          (int64_t)1 << 40, NULL, "bytes the sink's queue holds; 0: no limit"),
     EOPT("overflow", WSGW_OPT_ENUM, "drop_oldest", 0, overflow, 0, 0, overflows,
          "what a full queue drops: drop_oldest or drop_newest"),

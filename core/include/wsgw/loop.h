@@ -68,7 +68,7 @@ void wsgw_handoff_free(struct wsgw_handoff *h);
 /*
  * Every sink instance has a core-owned bounded queue, configured by the
  * core options every sink entry accepts:
- *   queue_size  (events, default 100000), queue_bytes (default 64MiB),
+ *   queue_size  (events, default 100000), queue_bytes (default 32MiB),
  *   overflow    drop_oldest (default) | drop_newest,
  *   required    (bool, default true: /health is 503 while it is DOWN).
  * The core counts received, dropped (overflow) and the depth; the sink
