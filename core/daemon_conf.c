@@ -94,25 +94,24 @@ static const struct wsgw_option daemon_options[] = {
         n, t, d, f, offsetof(struct entry_core, field), lo, hi, ch, h          \
     }
 
+/* The keys every source, sink and service entry has. */
+#define ENTRY_COMMON_OPTIONS                                                   \
+    EOPT("name", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, name, 0, 0, NULL,      \
+         "unique instance name"),                                              \
+        EOPT("module", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, module, 0, 0,    \
+             NULL, "module name or path to a .so"),                            \
+        EOPT("log_level", WSGW_OPT_STR, NULL, 0, log_level, 0, 0, NULL,        \
+             "log level of this instance")
+
 static const struct wsgw_option source_options[] = {
-    EOPT("name", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, name, 0, 0, NULL,
-         "unique instance name"),
-    EOPT("module", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, module, 0, 0, NULL,
-         "module name or path to a .so"),
-    EOPT("log_level", WSGW_OPT_STR, NULL, 0, log_level, 0, 0, NULL,
-         "log level of this instance"),
+    ENTRY_COMMON_OPTIONS,
     EOPT("subscriptions", WSGW_OPT_NODE, NULL, 0, subscriptions, 0, 0, NULL,
          "static subscriptions: [{channel, symbol, category, ...}]"),
     {NULL},
 };
 
 static const struct wsgw_option sink_options[] = {
-    EOPT("name", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, name, 0, 0, NULL,
-         "unique instance name"),
-    EOPT("module", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, module, 0, 0, NULL,
-         "module name or path to a .so"),
-    EOPT("log_level", WSGW_OPT_STR, NULL, 0, log_level, 0, 0, NULL,
-         "log level of this instance"),
+    ENTRY_COMMON_OPTIONS,
     EOPT("queue_size", WSGW_OPT_INT, "100000", 0, queue_size, 0, 100000000,
          NULL, "events the sink's queue holds before overflow; 0: no limit"),
     EOPT("queue_bytes", WSGW_OPT_SIZE, "32MiB", 0, queue_bytes, 0,
@@ -125,12 +124,7 @@ static const struct wsgw_option sink_options[] = {
 };
 
 static const struct wsgw_option service_options[] = {
-    EOPT("name", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, name, 0, 0, NULL,
-         "unique instance name"),
-    EOPT("module", WSGW_OPT_STR, NULL, WSGW_OPT_REQUIRED, module, 0, 0, NULL,
-         "module name or path to a .so"),
-    EOPT("log_level", WSGW_OPT_STR, NULL, 0, log_level, 0, 0, NULL,
-         "log level of this instance"),
+    ENTRY_COMMON_OPTIONS,
     {NULL},
 };
 
