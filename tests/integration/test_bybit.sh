@@ -290,9 +290,12 @@ fi
 check "ticker events are classed by topic, funding rides on tickers" \
     grep -q '"event_type":"ticker","topic":"tickers.ETHUSDT"' "$T/a.jsonl"
 
-out=$(api GET /health)
-check "/health: healthy and websocket connected" bash -c \
-    "jq -e '.status == \"healthy\" and .websocket_connected == true and .last_heartbeat_at != null' <<<'$out' >/dev/null"
+# Every stream must have had its first pong (ping_interval 1 s) before
+# last_heartbeat_at is set: poll rather than sample once (slow under ASan).
+health_ok() {
+    api GET /health | jq -e '.status == "healthy" and .websocket_connected == true and .last_heartbeat_at != null' >/dev/null
+}
+check "/health: healthy and websocket connected" wait_for 10 health_ok
 st=$(api GET /api/v1/status)
 check "status lists every stream connected" bash -c "jq -e '[.connections.bybit.connections[] | .state] | length == 5 and all(. == \"connected\")' <<<'$st' >/dev/null"
 
