@@ -69,4 +69,39 @@ wait "$pid" || rc=$?
 check "SIGTERM exits 0" test "$rc" = 0
 check "the stop is logged" grep -q 'stopped' "$T/run.log"
 
+# A second SIGTERM exits at once: events wait for a broker that is not
+# there, so the drain would last drain_timeout (30 s) without it.
+sim_start
+dead_port=$(free_port)
+cat >"$T/drain.yaml" <<YAML
+log: { level: info, file: $T/drain.log }
+daemon: { state_dir: $T/state2, drain_timeout: 30s }
+sources:
+  - name: bybit
+    module: bybit
+    environment: custom
+    public_url: $SIM_WS/v5/public
+    subscriptions:
+      - { channel: trades, category: linear, symbol: BTCUSDT }
+sinks:
+  - { name: mq, module: rabbitmq, url: "amqp://guest:guest@127.0.0.1:$dead_port/", reconnect_max: 1s }
+routes:
+  - { from: bybit, classes: all, to: [mq] }
+YAML
+"$WSGW_BIN" -c drain.yaml &
+pid=$!
+T_PIDS+=("$pid")
+queued() { curl -s "$SIM_CTL/stats" | jq -e '.total_frames > 3' >/dev/null; }
+check "events flow towards the absent broker" wait_for 15 queued
+kill -TERM "$pid"
+check "the first SIGTERM starts the drain" wait_for 5 grep -q 'draining sinks' "$T/drain.log"
+check "and the daemon waits for the sink" kill -0 "$pid"
+start=$SECONDS
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+check "a second SIGTERM exits at once" test $((SECONDS - start)) -le 2
+check "with status 1" test "$rc" = 1
+check "and says so" grep -q 'SIGTERM again: exiting now' "$T/drain.log"
+
 t_summary
