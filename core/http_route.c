@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http_route.h"
+#include "json_escape.h"
 
 #define MAX_SEGS   16
 #define MAX_PARAMS 8
@@ -669,43 +670,11 @@ void wsgw_http_reply_json(struct wsgw_http_req *req, int status, json_t *body)
     free(text);
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when
- * the bytes there are not one (overlong, surrogate, cut, out of range).
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x3f >> (len - 1));
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 int http_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq(p + i, n - i);
+        size_t l = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
         if (!l)
             return 0;
         i += l;
@@ -717,9 +686,10 @@ int http_utf8_valid(const char *s, size_t n)
  * messages quote client input, and JSON strings must be UTF-8. */
 static void utf8_sanitize(char *s)
 {
+    const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t l = utf8_seq((unsigned char *)s + i, n - i);
+        size_t l = p[i] < 0x80 ? 1 : utf8_seq(p + i, n - i);
         if (!l) {
             s[i++] = '?';
             continue;

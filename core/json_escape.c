@@ -44,9 +44,7 @@ int json_is_plain(const char *s, size_t len)
     return 1;
 }
 
-/* Length of the valid UTF-8 sequence starting at p (at most `left` bytes
- * available), or 0 when p does not start one. */
-static size_t utf8_seq(const unsigned char *p, size_t left)
+size_t utf8_seq(const unsigned char *p, size_t left)
 {
     unsigned char c = p[0];
     size_t n;

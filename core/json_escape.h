@@ -23,4 +23,10 @@ size_t json_escaped_len(const char *s, size_t len);
  * terminated). Returns the end of what was written. */
 char *json_escape(char *out, const char *s, size_t len);
 
+/* Length of the valid multi-byte UTF-8 sequence starting at p (at most
+ * `left` bytes available), or 0 when p does not start one (overlong,
+ * surrogate, cut, above U+10FFFF) — and for ASCII, which callers handle
+ * first. Also used by the admin API to check client input. */
+size_t utf8_seq(const unsigned char *p, size_t left);
+
 #endif
