@@ -123,17 +123,35 @@ static const char **table_names(const struct wsgw_option *t)
     return v;
 }
 
-static void list_allowed(const struct wsgw_option *a,
-                         const struct wsgw_option *b, char *out, size_t size)
+/*
+ * An unknown key of an entry: name it with everything allowed (core keys
+ * and the module's) and the closest allowed name, if one is close.
+ */
+static int unknown_key(const struct entry *e, const struct wsgw_instance *in,
+                       const struct wsgw_option *core_t,
+                       const struct wsgw_option *mod_t, size_t i,
+                       const char *key, struct wsgw_err *err)
 {
-    out[0] = '\0';
-    const struct wsgw_option *tables[] = {a, b};
-    for (int i = 0; i < 2; i++)
-        for (const struct wsgw_option *o = tables[i]; o && o->name; o++) {
-            size_t used = strlen(out);
-            snprintf(out + used, size - used, "%s%s", used ? ", " : "",
-                     o->name);
+    const char *names[128];
+    char allowed[1024] = "";
+    size_t n = 0;
+    const struct wsgw_option *tables[] = {core_t, mod_t};
+    for (int t = 0; t < 2; t++)
+        for (const struct wsgw_option *o = tables[t]; o && o->name; o++) {
+            size_t used = strlen(allowed);
+            snprintf(allowed + used, sizeof(allowed) - used, "%s%s",
+                     used ? ", " : "", o->name);
+            if (n < sizeof(names) / sizeof(names[0]))
+                names[n++] = o->name;
         }
+    const char *hint = conf_closest(key, names, n);
+    return wsgw_err_set(err, NULL,
+                        "%s: unknown option '%s' for %s '%s' (module %s); "
+                        "allowed: %s%s%s%s",
+                        wsgw_conf_where(e->node->keys[i]), key,
+                        kind_names[e->kind], e->name, in->mod->name, allowed,
+                        hint ? "; did you mean '" : "", hint ? hint : "",
+                        hint ? "'?" : "");
 }
 
 /*
@@ -151,23 +169,7 @@ static int apply_entry(struct entry *e, struct wsgw_instance *in,
         wsgw_conf_at(e->node, i, &key);
         if (in_table(core_t, key) || in_table(mod_t, key))
             continue;
-        char allowed[1024];
-        list_allowed(core_t, mod_t, allowed, sizeof(allowed));
-        const char *names[128];
-        size_t n = 0;
-        const struct wsgw_option *tables[] = {core_t, mod_t};
-        for (int t = 0; t < 2; t++)
-            for (const struct wsgw_option *o = tables[t]; o && o->name; o++)
-                if (n < sizeof(names) / sizeof(names[0]))
-                    names[n++] = o->name;
-        const char *hint = conf_closest(key, names, n);
-        return wsgw_err_set(err, NULL,
-                            "%s: unknown option '%s' for %s '%s' (module "
-                            "%s); allowed: %s%s%s%s",
-                            wsgw_conf_where(e->node->keys[i]), key,
-                            kind_names[e->kind], e->name, in->mod->name,
-                            allowed, hint ? "; did you mean '" : "",
-                            hint ? hint : "", hint ? "'?" : "");
+        return unknown_key(e, in, core_t, mod_t, i, key, err);
     }
     const char **mod_names = table_names(mod_t);
     const char **core_names = table_names(core_t);
